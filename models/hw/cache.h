@@ -1,0 +1,78 @@
+/* Set-associative cache model. One core serves caches now and TLBs and page-walk caches later:
+ * sets of ways with tags, replacement policies behind a switch the compiler can inline.
+ * This header is the contract between the cache model and the engine (sim/). */
+#ifndef MMUSIM_HW_CACHE_H
+#define MMUSIM_HW_CACHE_H
+
+#include <stdint.h>
+
+#include "models/common/errors.h"
+#include "models/common/stats.h"
+
+enum cache_repl { REPL_LRU, REPL_PLRU, REPL_RANDOM, REPL_SRRIP, REPL_BRRIP, REPL_DRRIP };
+enum cache_write_policy {
+    WP_WRITEBACK_ALLOCATE,     /* write-back + write-allocate: dirty lines written back on eviction */
+    WP_WRITETHROUGH_NOALLOCATE,/* write-through + no-write-allocate: every store goes down */
+    WP_REFERENCE_ONLY,         /* cachegrind's model: a store is a reference that allocates like a
+                                  load; no dirty state, nothing sent down on eviction */
+};
+enum cache_inclusion { INCL_NON_INCLUSIVE, INCL_INCLUSIVE, INCL_EXCLUSIVE };
+
+const char *cache_repl_name(enum cache_repl r);           /* "lru", "plru", "random", "srrip", "brrip", "drrip" */
+int cache_repl_from_name(const char *s);                  /* -1 if unknown */
+const char *cache_write_policy_name(enum cache_write_policy w); /* "writeback", "writethrough", "reference" */
+int cache_write_policy_from_name(const char *s);
+const char *cache_inclusion_name(enum cache_inclusion i);  /* "non-inclusive", "inclusive", "exclusive" */
+int cache_inclusion_from_name(const char *s);
+
+struct cache_params {
+    const char *name;        /* "l1d": stats go under "cache.<name>." */
+    uint64_t size;           /* bytes */
+    unsigned assoc;          /* ways; assoc == size/line means fully associative */
+    unsigned line;           /* bytes, power of two */
+    unsigned latency;        /* cycles for a hit at this level */
+    enum cache_repl repl;
+    enum cache_write_policy write_policy;
+    enum cache_inclusion inclusion; /* meaningful for the LLC (relative to the levels above) */
+    uint64_t seed;           /* for random replacement and BRRIP/DRRIP */
+};
+
+/* Validates geometry (size multiple of assoc*line, power-of-two line and set count, non-zero)
+ * and returns 0, or -1 with err naming the rule broken. */
+int cache_params_check(const struct cache_params *p, mm_err *err);
+
+/* Levels a memory access can be served from. */
+enum mem_level { LEVEL_L1 = 1, LEVEL_L2 = 2, LEVEL_LLC = 3, LEVEL_MEM = 4 };
+
+/* The hierarchy of one machine: per-CPU L1I, L1D and optional L2, an optional shared LLC.
+ * Statistics are registered in reg under cache.l1i, cache.l1d, cache.l2, cache.llc (with per-CPU
+ * instances named cache.cpuN.l1d when ncpus > 1). */
+typedef struct cache_hier cache_hier;
+
+struct cache_hier_params {
+    unsigned ncpus;
+    struct cache_params l1i, l1d, l2, llc;
+    int l2_enabled, llc_enabled;
+    unsigned mem_latency;    /* cycles for an access that misses every level */
+};
+
+cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry *reg, mm_err *err);
+void cache_hier_destroy(cache_hier *h);
+
+struct mem_result {
+    uint32_t latency;  /* cycles: the sum of the latencies of the levels looked up, plus memory */
+    uint8_t level;     /* enum mem_level that served the access (the worst line if it straddles) */
+};
+
+/* One access of `size` bytes at `addr` (physical, or virtual when translate=false) by cpu.
+ * type is MM_EV_READ, MM_EV_WRITE, MM_EV_IFETCH or MM_EV_RMW (traces/event.h). Straddling accesses
+ * touch both lines and count once (a miss if either line missed), as cachegrind does. No allocation. */
+struct mem_result cache_hier_access(cache_hier *h, unsigned cpu, uint64_t addr, uint32_t size,
+                                    unsigned type);
+
+/* An access that enters the hierarchy at `level` (LEVEL_L1 = the cpu's L1D, LEVEL_L2, LEVEL_LLC):
+ * how page-walker loads reach the caches. Counted in that level's stats like any access. */
+struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_level level,
+                                         uint64_t addr, uint32_t size, unsigned type);
+
+#endif

@@ -1,0 +1,1 @@
+int mmusim_hw_placeholder;
