@@ -1,0 +1,2 @@
+/* placeholder until the cache model lands */
+#include "models/hw/cache.h"

@@ -1,1 +1,0 @@
-int mmusim_hw_placeholder;
