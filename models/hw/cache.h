@@ -75,4 +75,19 @@ struct mem_result cache_hier_access(cache_hier *h, unsigned cpu, uint64_t addr, 
 struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_level level,
                                          uint64_t addr, uint32_t size, unsigned type);
 
+/* The caches of one cpu, for probes and maintenance. */
+enum cache_which { CACHE_L1I, CACHE_L1D, CACHE_L2, CACHE_LLC };
+
+/* 1 if the line holding addr is in that cache (cpu is ignored for the LLC), 0 if it is not or the
+ * cache is not configured. Changes no state and counts nothing. */
+int cache_hier_contains(const cache_hier *h, unsigned cpu, enum cache_which which, uint64_t addr);
+
+/* Empty every cache of every cpu; dirty lines are written to memory and counted as writebacks
+ * of the cache that held them (wbinvd). */
+void cache_hier_flush(cache_hier *h);
+
+/* Remove every line overlapping [addr, addr + len) from every cache of every cpu (page freed,
+ * migrated or written by a device); dirty lines are written to memory and counted as writebacks. */
+void cache_hier_invalidate_range(cache_hier *h, uint64_t addr, uint64_t len);
+
 #endif

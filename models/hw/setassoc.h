@@ -1,0 +1,192 @@
+/* The set-associative core: one tag store with a replacement policy, shared by the data caches
+ * now and by TLBs and page-walk caches later. It knows keys (a line address, a page number),
+ * sets, ways, valid and dirty bits; it knows nothing about bytes, statistics or levels.
+ *
+ * Storage is one flat array of 64-bit words. Each set is a block of `stride` words: the tags of
+ * its ways first (contiguous, so a lookup is a tight loop over them), then the replacement
+ * metadata of that set, then its dirty bitmap, so everything an access touches sits together.
+ * An empty way holds CACHE_KEY_INVALID. The set of a key is `key & (sets - 1)`.
+ *
+ * The lookup path is inline (the struct is visible for that reason only: use the functions);
+ * the policy is a switch on a field that is constant for the life of the cache, which the
+ * branch predictor learns at once. Nothing here allocates after cache_create. */
+#ifndef MMUSIM_HW_SETASSOC_H
+#define MMUSIM_HW_SETASSOC_H
+
+#include <stdint.h>
+
+#include "models/common/rng.h"
+#include "models/hw/cache.h"
+
+#define CACHE_KEY_INVALID UINT64_MAX
+#define CACHE_MAX_WAYS 65536u
+
+/* RRIP constants (Jaleel et al., ISCA 2010): 2-bit re-reference prediction values. */
+#define RRPV_MAX 3u           /* "distant": the next victim */
+#define RRPV_LONG (RRPV_MAX - 1u)
+#define BRRIP_LONG_ONE_IN 32u /* BRRIP inserts at RRPV_LONG once in 32 fills, else at RRPV_MAX */
+#define DRRIP_PSEL_BITS 10u
+#define DRRIP_LEADERS 32u     /* leader sets per policy (fewer when the cache has < 64 sets) */
+
+struct cache_geom {
+    uint64_t sets;        /* power of two, >= 1; 1 = fully associative */
+    unsigned ways;        /* 1 .. CACHE_MAX_WAYS; PLRU needs a power of two */
+    enum cache_repl repl;
+    uint64_t seed;        /* run seed: random replacement, BRRIP and DRRIP draw from it */
+    const char *rng_name; /* stream name, e.g. "cache.l1d", so caches draw independent streams */
+};
+
+/* What a fill displaced: key == CACHE_KEY_INVALID when it used an empty way. */
+struct cache_victim {
+    uint64_t key;
+    int dirty;
+};
+
+typedef struct cache cache;
+
+/* Private: visible so that the lookup inlines into its callers. */
+struct cache {
+    uint64_t *data;       /* sets * stride words */
+    uint64_t set_mask;    /* sets - 1 */
+    uint64_t entries;     /* sets * ways */
+    uint64_t valid;       /* valid ways; == entries means no empty way anywhere (skip the scan) */
+    uint64_t clock;       /* LRU: the stamp of the latest touch */
+    unsigned ways;
+    unsigned lru_ranks;   /* LRU as byte ranks (0 = MRU .. ways-1 = LRU) when ways <= 128,
+                             else as 64-bit stamps: ranks keep a set's metadata in one host line
+                             and are updated eight at a time in a 64-bit word, without branches */
+    unsigned rank_words;  /* ceil(ways / 8) */
+    uint64_t rank_tail;   /* bytes of the last rank word that hold a way */
+    uint64_t memo_key;    /* the key referenced last, already most recent in its set: referencing
+                             it again changes no replacement state under any policy */
+    unsigned memo_way;
+    unsigned stride;      /* words per set, a multiple of 8 (64 bytes) when ways >= 8 */
+    unsigned dirty_off;   /* word offset of the dirty bitmap in a set block */
+    enum cache_repl repl;
+    unsigned psel;        /* DRRIP policy selector, 0 .. 2^DRRIP_PSEL_BITS - 1 */
+    unsigned leader_mask; /* DRRIP: set & mask == 0 leads SRRIP, == mask leads BRRIP; 0: no leaders */
+    rng rng;
+};
+
+/* geom must be valid (cache_params_check or equivalent); aborts on a programming error. */
+cache *cache_create(const struct cache_geom *g);
+void cache_destroy(cache *c);
+
+static inline uint64_t cache_set_of(const cache *c, uint64_t key)
+{
+    return key & c->set_mask;
+}
+
+static inline uint64_t *cache_set_block(const cache *c, uint64_t set)
+{
+    return c->data + set * c->stride;
+}
+
+/* The way holding key, or -1. No state changes. */
+static inline int cache_find(const cache *c, uint64_t key)
+{
+    const uint64_t *tags = cache_set_block(c, cache_set_of(c, key));
+    for (unsigned w = 0; w < c->ways; w++)
+        if (tags[w] == key)
+            return (int)w;
+    return -1;
+}
+
+void cache_plru_touch(uint64_t *bits, unsigned ways, unsigned way);
+
+#define CACHE_BYTES(b) ((uint64_t)(b) * 0x0101010101010101ull) /* b in every byte */
+
+/* Promote a hit way in the replacement order. */
+static inline void cache_touch(cache *c, uint64_t set, unsigned way)
+{
+    uint64_t *blk = cache_set_block(c, set);
+    switch (c->repl) {
+    case REPL_LRU:
+        if (c->lru_ranks) {
+            uint64_t *rw = blk + c->ways;
+            unsigned r = ((const uint8_t *)rw)[way];
+            /* every rank below r moves one up; ranks are < 128 so a byte never carries */
+            uint64_t add = CACHE_BYTES(0x80u - r);
+            for (unsigned i = 0; i < c->rank_words; i++) {
+                uint64_t m = i + 1 == c->rank_words ? c->rank_tail : UINT64_MAX;
+                rw[i] += ((~(rw[i] + add) & CACHE_BYTES(0x80u)) & m) >> 7;
+            }
+            ((uint8_t *)rw)[way] = 0;
+        } else {
+            blk[c->ways + way] = ++c->clock;
+        }
+        break;
+    case REPL_PLRU:
+        cache_plru_touch(blk + c->ways, c->ways, way);
+        break;
+    case REPL_RANDOM:
+        break;
+    case REPL_SRRIP:
+    case REPL_BRRIP:
+    case REPL_DRRIP:
+        /* hit priority: a re-referenced line is predicted to be re-referenced soon */
+        ((uint8_t *)(blk + c->ways))[way] = 0;
+        break;
+    }
+}
+
+/* A reference: the way holding key (its replacement state promoted), or -1 on a miss. */
+static inline int cache_lookup(cache *c, uint64_t key)
+{
+    if (key == c->memo_key)
+        return (int)c->memo_way;
+    int w = cache_find(c, key);
+    if (w >= 0) {
+        cache_touch(c, cache_set_of(c, key), (unsigned)w);
+        c->memo_key = key;
+        c->memo_way = (unsigned)w;
+    }
+    return w;
+}
+
+/* Ask the host to bring key's set block in: issued early, it overlaps the host cache misses
+ * of several levels instead of taking them one after another. */
+static inline void cache_prefetch(const cache *c, uint64_t key)
+{
+    const uint64_t *blk = cache_set_block(c, cache_set_of(c, key));
+    unsigned n = c->stride < 32 ? c->stride : 32;
+    for (unsigned i = 0; i < n; i += 8)
+        __builtin_prefetch(blk + i);
+}
+
+static inline void cache_mark_dirty(cache *c, uint64_t key, unsigned way)
+{
+    uint64_t *d = cache_set_block(c, cache_set_of(c, key)) + c->dirty_off;
+    d[way >> 6] |= (uint64_t)1 << (way & 63);
+}
+
+static inline int cache_is_dirty(const cache *c, uint64_t key, unsigned way)
+{
+    const uint64_t *d = cache_set_block(c, cache_set_of(c, key)) + c->dirty_off;
+    return (int)((d[way >> 6] >> (way & 63)) & 1);
+}
+
+/* Install key (which must not be present) as the policy inserts a new line; returns its way and
+ * describes the displaced line in *victim. A miss in a DRRIP leader set moves the selector. */
+unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache_victim *victim);
+
+/* Remove key if present: returns 1 and its dirty bit in *dirty (may be NULL), else 0. */
+int cache_invalidate(cache *c, uint64_t key, int *dirty);
+
+/* Called for each line a flush or a range invalidation removes. */
+typedef void (*cache_drop_fn)(void *ctx, uint64_t key, int dirty);
+
+/* Call fn (may be NULL) for every valid line, then empty the cache. */
+void cache_flush(cache *c, cache_drop_fn fn, void *ctx);
+
+/* Remove every key in [first, last], calling fn (may be NULL) for each removed line. Probes key by
+ * key or scans the whole cache, whichever is fewer steps (a TLB shootdown of a huge range). */
+void cache_invalidate_range(cache *c, uint64_t first, uint64_t last, cache_drop_fn fn, void *ctx);
+
+/* Introspection for tests and reports. */
+uint64_t cache_valid_count(const cache *c);
+unsigned cache_drrip_psel(const cache *c);
+/* The key held by (set, way): returns 1 and sets *key if the way is valid, else 0. */
+int cache_key_at(const cache *c, uint64_t set, unsigned way, uint64_t *key);
+
+#endif
