@@ -46,8 +46,8 @@ int main(int argc, char **argv)
         .ncpus = 1,
         .l1i = mk("l1i", 32 << 10, 8, 4, repl, wp, INCL_NON_INCLUSIVE),
         .l1d = mk("l1d", 32 << 10, 8, 4, repl, wp, INCL_NON_INCLUSIVE),
-        .l2 = mk("l2", 1 << 20, 16, 12, repl, wp, INCL_NON_INCLUSIVE),
-        .llc = mk("llc", 8 << 20, 16, 40, repl, wp, incl),
+        .l2 = mk("l2", getenv("SMALL") ? 16 << 10 : 1 << 20, 16, 12, repl, wp, INCL_NON_INCLUSIVE),
+        .llc = mk("llc", getenv("SMALL") ? 64 << 10 : 8 << 20, 16, 40, repl, wp, incl),
         .l2_enabled = 1,
         .llc_enabled = 1,
         .mem_latency = 200,
@@ -86,10 +86,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < N; i++)
         sink += cache_hier_access(h, 0, a[i].addr, 8, a[i].type).latency;
     stats_reset(reg);
+    unsigned ahead = getenv("AHEAD") ? (unsigned)atoi(getenv("AHEAD")) : 0;
     double t0 = now();
     for (uint64_t done = 0; done < total;) {
-        for (size_t i = 0; i < N && done < total; i++, done++)
+        for (size_t i = 0; i < N && done < total; i++, done++) {
+            if (ahead)
+                cache_hier_prefetch(h, 0, a[(i + ahead) & (N - 1)].addr, a[(i + ahead) & (N - 1)].type);
             sink += cache_hier_access(h, 0, a[i].addr, 8, a[i].type).latency;
+        }
     }
     double dt = now() - t0;
     printf("%s/%s/%s: %.1f M accesses/s (%.2f ns/access, %llu accesses)\n",

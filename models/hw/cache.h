@@ -75,6 +75,11 @@ struct mem_result cache_hier_access(cache_hier *h, unsigned cpu, uint64_t addr, 
 struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_level level,
                                          uint64_t addr, uint32_t size, unsigned type);
 
+/* A hint, no state change and nothing counted: ask the host to bring in the sets that an access
+ * to addr would look up at every level. The tag stores of large caches do not fit in the host's
+ * caches; an engine that calls this a few records ahead of cache_hier_access hides that latency. */
+void cache_hier_prefetch(const cache_hier *h, unsigned cpu, uint64_t addr, unsigned type);
+
 /* The caches of one cpu, for probes and maintenance. */
 enum cache_which { CACHE_L1I, CACHE_L1D, CACHE_L2, CACHE_LLC };
 

@@ -30,9 +30,13 @@
 #include "models/hw/setassoc.h"
 #include "traces/event.h"
 
+/* Access categories: cachegrind's Dr (reads and RMW), Dw, Ir. Counted through arrays indexed by
+ * category, so counting takes no branch. */
+enum { CAT_READ, CAT_WRITE, CAT_IFETCH };
+
 struct level_stats {
     uint64_t accesses, hits, misses;
-    uint64_t reads, read_misses, writes, write_misses, ifetches, ifetch_misses;
+    uint64_t cat[3], cat_misses[3]; /* reads, writes, ifetches and their misses */
     uint64_t writebacks, evictions, back_invalidations;
 };
 
@@ -41,6 +45,8 @@ struct level {
     unsigned line_bits;
     unsigned latency;
     enum cache_write_policy wp;
+    uint8_t wb, wt;    /* wp is write-back / write-through (flags for the hot path) */
+    uint8_t excl;      /* this is an exclusive LLC */
     uint8_t mem_level; /* enum mem_level */
     struct level_stats s;
 };
@@ -72,6 +78,8 @@ struct cache_hier {
     int llc_exclusive, llc_inclusive;
     struct chain *ichain, *dchain; /* per cpu */
     struct pending pend[3];        /* per depth of the access in flight */
+    int uniform;                   /* every cache has the same line size */
+    unsigned line_bits;            /* that size, when uniform */
 };
 
 static inline int is_store(unsigned type)
@@ -79,22 +87,20 @@ static inline int is_store(unsigned type)
     return type == MM_EV_WRITE || type == MM_EV_RMW;
 }
 
+static inline unsigned category(unsigned type)
+{
+    return type == MM_EV_IFETCH ? CAT_IFETCH : type == MM_EV_WRITE ? CAT_WRITE : CAT_READ;
+}
+
 static inline void count_access(struct level *L, unsigned type, int missed)
 {
     uint64_t m = (uint64_t)(missed != 0);
+    unsigned cat = category(type);
     L->s.accesses++;
     L->s.misses += m;
     L->s.hits += m ^ 1;
-    if (type == MM_EV_IFETCH) {
-        L->s.ifetches++;
-        L->s.ifetch_misses += m;
-    } else if (type == MM_EV_WRITE) {
-        L->s.writes++;
-        L->s.write_misses += m;
-    } else {
-        L->s.reads++;
-        L->s.read_misses += m;
-    }
+    L->s.cat[cat]++;
+    L->s.cat_misses[cat] += m;
 }
 
 /* Last byte of [addr, addr + size), saturated at the top of the address space. */
@@ -227,6 +233,42 @@ static void write_into(cache_hier *h, const struct chain *ch, unsigned depth, ui
         send_down(h, ch, depth, addr, size);
 }
 
+/* write_into for one line when every cache has the same line size. */
+static void write_line(cache_hier *h, const struct chain *ch, unsigned depth, uint64_t line)
+{
+    for (;;) {
+        struct level *L = ch->lv[depth];
+        int w = cache_lookup(L->c, line);
+        L->s.accesses++;
+        L->s.cat[CAT_WRITE]++;
+        if (w >= 0) {
+            L->s.hits++;
+            if (L->wb)
+                cache_mark_dirty(L->c, line, (unsigned)w);
+        } else {
+            L->s.misses++;
+            L->s.cat_misses[CAT_WRITE]++;
+            if (!L->wt) {
+                struct cache_victim v;
+                cache_fill(L->c, line, L->wb, &v);
+                if (v.key != CACHE_KEY_INVALID) {
+                    L->s.evictions++;
+                    handle_victim(h, ch, depth, v.key, v.dirty);
+                }
+            }
+        }
+        if (!L->wt)
+            return;
+        /* write-through: the data goes on down */
+        if (++depth >= ch->n)
+            return;
+        if (ch->lv[depth]->excl) {
+            llc_take_victim(h, line, 1);
+            return;
+        }
+    }
+}
+
 /* A line displaced from the level at `depth` (already counted as an eviction there). */
 static void handle_victim(cache_hier *h, const struct chain *ch, unsigned depth, uint64_t line,
                           int dirty)
@@ -248,7 +290,12 @@ static void handle_victim(cache_hier *h, const struct chain *ch, unsigned depth,
     }
     if (dirty) {
         L->s.writebacks++;
-        send_down(h, ch, depth, addr, size);
+        if (h->uniform) {
+            if (depth + 1 < ch->n)
+                write_line(h, ch, depth + 1, line); /* (an exclusive LLC was handled above) */
+        } else {
+            send_down(h, ch, depth, addr, size);
+        }
     }
 }
 
@@ -329,9 +376,67 @@ static inline int level_demand(cache_hier *h, const struct chain *ch, unsigned d
     return missed;
 }
 
+/* walk() for an access inside one line when every cache has the same line size: the same steps
+ * with the line computed once and no loop over lines. */
+static struct mem_result walk_line(cache_hier *h, const struct chain *ch, unsigned d0,
+                                   uint64_t line, unsigned type, int data)
+{
+    struct mem_result r = {0, LEVEL_MEM};
+    unsigned cat = category(type);
+    int store = is_store(type);
+    unsigned d = d0;
+    int posted = 0;
+    for (;;) {
+        struct level *L = ch->lv[d];
+        r.latency += L->latency;
+        L->s.accesses++;
+        L->s.cat[cat]++;
+        int w = cache_lookup(L->c, line);
+        if (w >= 0) {
+            L->s.hits++;
+            if (data && store && L->wb)
+                cache_mark_dirty(L->c, line, (unsigned)w);
+            if (L->excl && d > d0)
+                exclusive_hit(h, ch, d, line, (unsigned)w);
+            r.level = L->mem_level;
+            posted = data && store && L->wt;
+            break;
+        }
+        L->s.misses++;
+        L->s.cat_misses[cat]++;
+        int alloc = !(data && type == MM_EV_WRITE && L->wt) && !(L->excl && d > d0);
+        if (alloc) {
+            struct cache_victim v;
+            cache_fill(L->c, line, data && store && L->wb, &v);
+            if (v.key != CACHE_KEY_INVALID) {
+                struct pending *P = &h->pend[d];
+                L->s.evictions++;
+                P->owner = L;
+                P->e[P->n++] = (struct pend_ent){v.key, (uint8_t)v.dirty, 1};
+            }
+        }
+        data = data && store && L->wt; /* store data goes on only through write-through */
+        if (d + 1 == ch->n) {
+            r.latency += h->mem_latency;
+            break;
+        }
+        d++;
+    }
+    for (unsigned k = d + 1; k-- > d0;)
+        if (h->pend[k].n)
+            drain_pending(h, ch, k);
+    if (posted && d + 1 < ch->n)
+        (void)walk_line(h, ch, d + 1, line, type, 1);
+    return r;
+}
+
 static struct mem_result walk(cache_hier *h, const struct chain *ch, unsigned d0, uint64_t addr,
                               uint32_t size, unsigned type, int data)
 {
+    if (h->uniform && d0 < ch->n && size - 1 < ((uint32_t)1 << h->line_bits) &&
+        (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits) && size)
+        return walk_line(h, ch, d0, addr >> h->line_bits, type, data);
+
     struct mem_result r = {0, LEVEL_MEM};
     if (d0 >= ch->n) {
         r.latency = h->mem_latency;
@@ -392,6 +497,14 @@ struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_l
     return walk(h, ch, d, addr, size, type, is_store(type));
 }
 
+void cache_hier_prefetch(const cache_hier *h, unsigned cpu, uint64_t addr, unsigned type)
+{
+    const struct chain *ch = type == MM_EV_IFETCH ? &h->ichain[cpu % h->ncpus]
+                                                  : &h->dchain[cpu % h->ncpus];
+    for (unsigned k = 0; k < ch->n; k++)
+        cache_prefetch(ch->lv[k]->c, addr >> ch->lv[k]->line_bits);
+}
+
 /* --- maintenance and probes ---------------------------------------------------------------- */
 
 static struct level *level_of(const cache_hier *h, unsigned cpu, enum cache_which which)
@@ -438,12 +551,14 @@ static void register_stats(struct level *L, stats_registry *reg, const char *pre
     stats_counter(reg, prefix, "accesses", &s->accesses, "accesses that reached this cache");
     stats_counter(reg, prefix, "hits", &s->hits, "accesses whose every line hit");
     stats_counter(reg, prefix, "misses", &s->misses, "accesses with at least one line missing");
-    stats_counter(reg, prefix, "reads", &s->reads, "data reads (and read-modify-writes)");
-    stats_counter(reg, prefix, "read_misses", &s->read_misses, "data reads that missed");
-    stats_counter(reg, prefix, "writes", &s->writes, "data writes, writebacks from above included");
-    stats_counter(reg, prefix, "write_misses", &s->write_misses, "data writes that missed");
-    stats_counter(reg, prefix, "ifetches", &s->ifetches, "instruction fetches");
-    stats_counter(reg, prefix, "ifetch_misses", &s->ifetch_misses, "instruction fetches that missed");
+    stats_counter(reg, prefix, "reads", &s->cat[CAT_READ], "data reads (and read-modify-writes)");
+    stats_counter(reg, prefix, "read_misses", &s->cat_misses[CAT_READ], "data reads that missed");
+    stats_counter(reg, prefix, "writes", &s->cat[CAT_WRITE],
+                  "data writes, writebacks from above included");
+    stats_counter(reg, prefix, "write_misses", &s->cat_misses[CAT_WRITE], "data writes that missed");
+    stats_counter(reg, prefix, "ifetches", &s->cat[CAT_IFETCH], "instruction fetches");
+    stats_counter(reg, prefix, "ifetch_misses", &s->cat_misses[CAT_IFETCH],
+                  "instruction fetches that missed");
     stats_counter(reg, prefix, "writebacks", &s->writebacks, "dirty lines sent down or to memory");
     stats_counter(reg, prefix, "evictions", &s->evictions, "valid lines displaced by a fill");
     stats_counter(reg, prefix, "back_invalidations", &s->back_invalidations,
@@ -469,6 +584,8 @@ static void init_level(struct level *L, const struct cache_params *p, enum cache
     L->line_bits = log2_u64(p->line);
     L->latency = p->latency;
     L->wp = p->write_policy;
+    L->wb = p->write_policy == WP_WRITEBACK_ALLOCATE;
+    L->wt = p->write_policy == WP_WRITETHROUGH_NOALLOCATE;
     L->mem_level = which == CACHE_LLC ? LEVEL_LLC : which == CACHE_L2 ? LEVEL_L2 : LEVEL_L1;
     if (reg)
         register_stats(L, reg, prefix);
@@ -540,9 +657,15 @@ cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry 
     }
     if (h->llc) {
         init_level(h->llc, &p->llc, CACHE_LLC, h->ncpus, 0, reg);
+        h->llc->excl = (uint8_t)h->llc_exclusive;
         if (p->llc.line < min_line)
             min_line = p->llc.line;
     }
+    h->uniform = 1;
+    h->line_bits = log2_u64(min_line);
+    for (unsigned i = 0; i < h->ncpus * h->per_cpu + (h->llc ? 1 : 0); i++)
+        if (h->levels[i].line_bits != h->line_bits)
+            h->uniform = 0;
     /* one victim per line of one access per level */
     unsigned cap = MM_ACCESS_MAX_SIZE / min_line + 2;
     for (unsigned k = 0; k < 3; k++)

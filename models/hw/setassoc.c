@@ -197,7 +197,7 @@ static uint8_t rrip_insert(cache *c, uint64_t set)
     return c->psel > pmax / 2 ? brrip_insert(c) : (uint8_t)RRPV_LONG;
 }
 
-unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
+unsigned cache_fill_general(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
 {
     uint64_t set = cache_set_of(c, key);
     uint64_t *blk = cache_set_block(c, set);

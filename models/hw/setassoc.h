@@ -14,11 +14,15 @@
 #define MMUSIM_HW_SETASSOC_H
 
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/common/rng.h"
 #include "models/hw/cache.h"
 
 #define CACHE_KEY_INVALID UINT64_MAX
+#define CACHE_BYTES(b) ((uint64_t)(b) * 0x0101010101010101ull) /* b in every byte */
 #define CACHE_MAX_WAYS 65536u
 
 /* RRIP constants (Jaleel et al., ISCA 2010): 2-bit re-reference prediction values. */
@@ -82,19 +86,35 @@ static inline uint64_t *cache_set_block(const cache *c, uint64_t set)
     return c->data + set * c->stride;
 }
 
-/* The way holding key, or -1. No state changes. */
+/* The way holding key, or -1. No state changes.
+ * Every tag of the set is compared, without an early exit: the way that hits is random, and a
+ * loop that stops there mispredicts its exit on nearly every lookup, which costs more than the
+ * compares it saves. Eight tags per step; SSE2 compares two at a time. */
 static inline int cache_find(const cache *c, uint64_t key)
 {
     const uint64_t *tags = cache_set_block(c, cache_set_of(c, key));
-    for (unsigned w = 0; w < c->ways; w++)
+    unsigned w = 0;
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi64x((long long)key);
+    for (; w + 8 <= c->ways; w += 8) {
+        unsigned m = 0;
+        for (unsigned j = 0; j < 8; j += 2) {
+            __m128i eq = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(tags + w + j)), k);
+            /* a 64-bit lane matches when both of its 32-bit halves do */
+            eq = _mm_and_si128(eq, _mm_shuffle_epi32(eq, _MM_SHUFFLE(2, 3, 0, 1)));
+            m |= (unsigned)_mm_movemask_pd(_mm_castsi128_pd(eq)) << j;
+        }
+        if (m)
+            return (int)(w + (unsigned)__builtin_ctz(m));
+    }
+#endif
+    for (; w < c->ways; w++)
         if (tags[w] == key)
             return (int)w;
     return -1;
 }
 
 void cache_plru_touch(uint64_t *bits, unsigned ways, unsigned way);
-
-#define CACHE_BYTES(b) ((uint64_t)(b) * 0x0101010101010101ull) /* b in every byte */
 
 /* Promote a hit way in the replacement order. */
 static inline void cache_touch(cache *c, uint64_t set, unsigned way)
@@ -166,9 +186,43 @@ static inline int cache_is_dirty(const cache *c, uint64_t key, unsigned way)
     return (int)((d[way >> 6] >> (way & 63)) & 1);
 }
 
+unsigned cache_fill_general(cache *c, uint64_t key, int dirty, struct cache_victim *victim);
+
 /* Install key (which must not be present) as the policy inserts a new line; returns its way and
  * describes the displaced line in *victim. A miss in a DRRIP leader set moves the selector. */
-unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache_victim *victim);
+static inline unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
+{
+    if (!c->lru_ranks || c->valid < c->entries)
+        return cache_fill_general(c, key, dirty, victim);
+    /* the common case inline: LRU over a full cache. The victim has rank ways-1, so promoting
+     * the new line to rank 0 moves every other rank up by one: no comparisons needed. */
+    uint64_t *blk = cache_set_block(c, cache_set_of(c, key));
+    uint64_t *rw = blk + c->ways, *dbits = blk + c->dirty_off;
+    uint64_t want = CACHE_BYTES(c->ways - 1);
+    unsigned way = 0;
+    for (unsigned i = 0; i < c->rank_words; i++) {
+        uint64_t y = rw[i] ^ want; /* zero byte where the rank matches; bytes stay < 128 */
+        uint64_t zero = ~((y + CACHE_BYTES(0x7fu)) | y) & CACHE_BYTES(0x80u) &
+                        (i + 1 == c->rank_words ? c->rank_tail : UINT64_MAX);
+        if (zero) {
+            way = i * 8 + (unsigned)__builtin_ctzll(zero) / 8;
+            break;
+        }
+    }
+    uint64_t bit = (uint64_t)1 << (way & 63), *dw = dbits + (way >> 6);
+    victim->key = blk[way];
+    victim->dirty = (*dw & bit) != 0;
+    if (victim->key == c->memo_key)
+        c->memo_key = CACHE_KEY_INVALID;
+    blk[way] = key;
+    *dw = dirty ? *dw | bit : *dw & ~bit;
+    for (unsigned i = 0; i < c->rank_words; i++)
+        rw[i] += CACHE_BYTES(1) & (i + 1 == c->rank_words ? c->rank_tail : UINT64_MAX);
+    ((uint8_t *)rw)[way] = 0;
+    c->memo_key = key;
+    c->memo_way = way;
+    return way;
+}
 
 /* Remove key if present: returns 1 and its dirty bit in *dirty (may be NULL), else 0. */
 int cache_invalidate(cache *c, uint64_t key, int *dirty);
