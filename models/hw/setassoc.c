@@ -129,11 +129,9 @@ void cache_plru_touch(uint64_t *bits, unsigned ways, unsigned way)
     unsigned n = ways - 1 + way;
     while (n > 0) {
         unsigned p = (n - 1) / 2;
+        /* a left child has an odd index: coming from the left points the victim right (1) */
         uint64_t m = (uint64_t)1 << (p & 63);
-        if (n == 2 * p + 1)
-            bits[p >> 6] |= m; /* came from the left: point the victim right */
-        else
-            bits[p >> 6] &= ~m;
+        bits[p >> 6] = (bits[p >> 6] & ~m) | ((uint64_t)(n & 1) << (p & 63));
         n = p;
     }
 }
@@ -142,7 +140,7 @@ static unsigned plru_victim(const uint64_t *bits, unsigned ways)
 {
     unsigned n = 0;
     while (n < ways - 1)
-        n = plru_bit(bits, n) ? 2 * n + 2 : 2 * n + 1;
+        n = 2 * n + 1 + (unsigned)plru_bit(bits, n);
     return n - (ways - 1);
 }
 
