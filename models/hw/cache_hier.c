@@ -203,6 +203,16 @@ static void send_down(cache_hier *h, const struct chain *ch, unsigned depth, uin
     write_into(h, ch, below, addr, size);
 }
 
+/* A writeback allocated `line` at the level at `depth`: if that level sits on an exclusive LLC,
+ * the line leaves the LLC (it now lives above; the newer data came with the writeback). */
+static void exclusive_moved_up(cache_hier *h, const struct chain *ch, unsigned depth, uint64_t line)
+{
+    int dirty;
+    if (depth + 1 < ch->n && ch->lv[depth + 1]->excl && cache_invalidate(h->llc->c, line, &dirty) &&
+        dirty && !ch->lv[depth]->wb)
+        h->llc->s.writebacks++;
+}
+
 /* A writeback (or a posted write-through of a victim) arriving at the level at `depth`: a write
  * access there. It carries whole lines, so a miss allocates without fetching from below. */
 static void write_into(cache_hier *h, const struct chain *ch, unsigned depth, uint64_t addr,
@@ -223,6 +233,8 @@ static void write_into(cache_hier *h, const struct chain *ch, unsigned depth, ui
             continue;
         struct cache_victim v;
         cache_fill(L->c, line, L->wp == WP_WRITEBACK_ALLOCATE, &v);
+        if (h->llc_exclusive)
+            exclusive_moved_up(h, ch, depth, line);
         if (v.key != CACHE_KEY_INVALID) {
             L->s.evictions++;
             handle_victim(h, ch, depth, v.key, v.dirty);
@@ -251,6 +263,8 @@ static void write_line(cache_hier *h, const struct chain *ch, unsigned depth, ui
             if (!L->wt) {
                 struct cache_victim v;
                 cache_fill(L->c, line, L->wb, &v);
+                if (h->llc_exclusive)
+                    exclusive_moved_up(h, ch, depth, line);
                 if (v.key != CACHE_KEY_INVALID) {
                     L->s.evictions++;
                     handle_victim(h, ch, depth, v.key, v.dirty);

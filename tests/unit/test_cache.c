@@ -540,6 +540,58 @@ START_TEST(random_replacement_is_deterministic)
 }
 END_TEST
 
+/* Random traffic with write-back caches; every few hundred accesses, check the inclusion
+ * property line by line over the whole address range used. */
+static void stress_inclusion(enum cache_inclusion incl, unsigned ncpus, int l2)
+{
+    struct cache_hier_params hp = small(WP_WRITEBACK_ALLOCATE);
+    hp.ncpus = ncpus;
+    hp.l2_enabled = l2;
+    hp.llc.inclusion = incl;
+    hp.llc.size = 8192;
+    mkh(&hp);
+    rng r;
+    rng_seed(&r, 31 + incl);
+    const uint64_t range = 32 << 10;
+    for (int i = 0; i < 30000; i++) {
+        unsigned type = (unsigned)rng_below(&r, 4);
+        cache_hier_access(H, (unsigned)rng_below(&r, ncpus), rng_below(&r, range),
+                          (uint32_t)(1 + rng_below(&r, 16)), type);
+        if (i % 500 != 499)
+            continue;
+        for (uint64_t a = 0; a < range + 64; a += 64) {
+            int in_llc = cache_hier_contains(H, 0, CACHE_LLC, a);
+            for (unsigned c = 0; c < ncpus; c++) {
+                int up = cache_hier_contains(H, c, CACHE_L1I, a) ||
+                         cache_hier_contains(H, c, CACHE_L1D, a) ||
+                         cache_hier_contains(H, c, CACHE_L2, a);
+                if (incl == INCL_INCLUSIVE)
+                    ck_assert_msg(!up || in_llc, "line %llx above but not in the inclusive LLC",
+                                  (unsigned long long)a);
+                /* disjoint from the one cache above it; with split L1s straight above, a line
+                 * L1D evicts may rightly sit in the LLC while L1I still holds it */
+                if (incl == INCL_EXCLUSIVE && ncpus == 1 && l2)
+                    ck_assert_msg(!(cache_hier_contains(H, c, CACHE_L2, a) && in_llc),
+                                  "line %llx both in the exclusive LLC and in L2",
+                                  (unsigned long long)a);
+            }
+        }
+    }
+    ck_assert_uint_gt(st("cache.llc.evictions"), 1000);
+    done();
+}
+
+START_TEST(inclusion_invariants_under_random_traffic)
+{
+    stress_inclusion(INCL_INCLUSIVE, 1, 1);
+    stress_inclusion(INCL_INCLUSIVE, 2, 1);
+    stress_inclusion(INCL_INCLUSIVE, 2, 0);
+    stress_inclusion(INCL_EXCLUSIVE, 1, 1);
+    stress_inclusion(INCL_EXCLUSIVE, 1, 0);
+    stress_inclusion(INCL_EXCLUSIVE, 2, 1);
+}
+END_TEST
+
 /* --- reference model ------------------------------------------------------------------------
  * Written to be obviously right rather than fast: per set an array of line numbers in recency
  * order (most recent first); a reference moves its line to the front, shifting the others back;
@@ -762,6 +814,7 @@ int main(void)
     tcase_add_test(tc, per_cpu_statistics_and_shared_llc);
     tcase_add_test(tc, flush_and_invalidate_range);
     tcase_add_test(tc, random_replacement_is_deterministic);
+    tcase_add_test(tc, inclusion_invariants_under_random_traffic);
     tcase_add_test(tc, matches_reference_cachegrind_shape);
     tcase_add_test(tc, matches_reference_three_levels);
     tcase_add_test(tc, matches_reference_inclusive);
