@@ -1199,21 +1199,15 @@ static int check_zone(const struct mm_phys *pm, const struct mm_zone *z, mm_err 
             blocks[o][m->mt]++;
             if (m->mt != MIGRATE_ISOLATE)
                 free_pages += 1ull << o;
+            /* free buddies below pageblock_order are always merged; at and above it a merge
+             * can have been refused while the types differed (HIGHATOMIC, ISOLATE) and nothing
+             * merges free blocks later, so only the lower orders are checked */
             uint64_t b = pfn ^ (1ull << o);
-            if (o < pm->max_order && b < pm->max_pfn && zone_spans_pfn(z, b) &&
+            if (o < pm->pageblock_order && b < pm->max_pfn && zone_spans_pfn(z, b) &&
                 (pmeta(pm, b)->flags & PG_BUDDY) && pmeta(pm, b)->order == o) {
-                int a = pb_migratetype(pm, pfn), c = pb_migratetype(pm, b);
-                bool blocked = o >= pm->pageblock_order &&
-                               ((a != c && (!migratetype_is_mergeable(a) ||
-                                            !migratetype_is_mergeable(c))) ||
-                                (m->mt != pmeta(pm, b)->mt &&
-                                 (!migratetype_is_mergeable(m->mt) ||
-                                  !migratetype_is_mergeable(pmeta(pm, b)->mt))));
-                if (!blocked) {
-                    rc = mm_errf(err, "free buddies at pfn %llu and %llu of order %u not merged",
-                                 (unsigned long long)pfn, (unsigned long long)b, o);
-                    goto out;
-                }
+                rc = mm_errf(err, "free buddies at pfn %llu and %llu of order %u not merged",
+                             (unsigned long long)pfn, (unsigned long long)b, o);
+                goto out;
             }
         } else if (m->flags == PG_PCP) {
             if (m->cpu >= pm->nr_cpus) {

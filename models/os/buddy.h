@@ -124,8 +124,9 @@ enum mm_page_state mm_page_state(const mm_phys *pm, uint64_t pfn, unsigned *orde
 
 /* Full consistency check (O(memory)): every managed page in exactly one free, pcp or allocated
  * block; list links, orders, alignment and zone membership right; the per-order, per-migratetype,
- * per-zone and pcp counts equal what the lists hold; no two free buddies left unmerged. Returns 0,
- * or -1 with the first inconsistency in err. */
+ * per-zone and pcp counts equal what the lists hold; no two free buddies below pageblock_order
+ * left unmerged (above it a merge may rightly have been refused while the pageblock types
+ * differed). Returns 0, or -1 with the first inconsistency in err. */
 int buddy_check(const mm_phys *pm, mm_err *err);
 
 #endif
