@@ -28,6 +28,7 @@ struct page_meta {
     uint8_t spare;
     uint32_t cpu;   /* PCP: the CPU whose list holds it */
 };
+_Static_assert(sizeof(struct page_meta) == 16, "16 bytes of metadata per frame");
 
 struct pfn_list {
     uint32_t head, tail;

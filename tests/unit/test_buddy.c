@@ -235,8 +235,11 @@ START_TEST(fallback_claims_half_free_pageblock)
     mm_phys *pm = fill_but_last_block(false);
     mm_zone *dma = mm_node_zone(pm, 0, ZONE_DMA);
     ck_assert_uint_eq(zone_free_pages(dma), 256);
-    ck_assert_uint_eq(buddy_alloc_pages(dma, 0, MIGRATE_UNMOVABLE, 0, 0), 3840);
+    ck_assert_uint_eq(buddy_alloc_pages(dma, 0, MIGRATE_UNMOVABLE, ALLOC_KSWAPD, 0), 3840);
     ck_assert_int_eq(get_pageblock_migratetype(pm, 3584), MIGRATE_UNMOVABLE);
+    /* with ALLOC_KSWAPD the boost flags the zone for kswapd (ZONE_BOOSTED_WATERMARK) */
+    ck_assert(zone_test_and_clear_boosted(dma));
+    ck_assert(!zone_test_and_clear_boosted(dma));
     ck_assert_uint_eq(zone_nr_pageblocks(dma, MIGRATE_UNMOVABLE), 1);
     /* the rest of the split block is on UNMOVABLE lists: 3841 (o0) .. 3968 (o7) */
     for (unsigned o = 0; o < 8; o++) {
@@ -244,8 +247,13 @@ START_TEST(fallback_claims_half_free_pageblock)
         assert_list(dma, o, MIGRATE_UNMOVABLE, &want, 1);
     }
     assert_consistent(pm);
-    /* boost_watermark ran (the block was below pageblock_order, zone >= 4 pageblocks) */
-    ck_assert_uint_gt(zone_watermark_boost(dma), 0);
+    /* boost_watermark ran (the block was below pageblock_order, zone >= 4 pageblocks): 16 MiB
+     * gives min_free_kbytes 512 -> min 128, low 160, high 192; max_boost = 192 * 15000 / 10000
+     * = 288, raised to a pageblock (512); boost = min(0 + 512, 512) = 512, added to every mark */
+    ck_assert_uint_eq(zone_watermark_boost(dma), 512);
+    ck_assert_uint_eq(wmark_pages(dma, WMARK_LOW), 160 + 512);
+    zone_clear_watermark_boost(dma);
+    ck_assert_uint_eq(wmark_pages(dma, WMARK_LOW), 160);
     mm_phys_destroy(pm);
 }
 END_TEST
@@ -638,20 +646,27 @@ END_TEST
  * still match, since merging below it is never refused. */
 static void stress(bool atomics, uint64_t seed)
 {
+    /* node 0: DMA, DMA32 and 32 MiB of Normal above 4 GiB (so GFP_KERNEL requests preferring
+     * Normal use ALLOC_NOFRAGMENT); all but 32 MiB of DMA32 reserved to keep memory small.
+     * node 1: 32 MiB of Normal, the top 8 MiB of it Movable. */
     mm_phys_config cfg;
-    mm_phys_config_init(&cfg, MM_ARCH_X86_64, 64 * MiB, 2);
+    mm_phys_config_init(&cfg, MM_ARCH_X86_64, 4 * GiB + 32 * MiB, 2);
     cfg.nr_nodes = 2;
     cfg.node[1] = cfg.node[0];
-    cfg.node[1].start_pfn = (64 * MiB) >> 12;
+    cfg.node[1].start_pfn = (4 * GiB + 32 * MiB) >> 12;
+    cfg.node[1].nr_pages = (32 * MiB) >> 12;
     cfg.node[0].reserved_pages[ZONE_DMA] = 100;
-    cfg.node[0].reserved_pages[ZONE_DMA32] = 37;
-    cfg.node[1].reserved_pages[ZONE_DMA32] = 333;
+    cfg.node[0].reserved_pages[ZONE_DMA32] = 1044480 - 8192;
+    cfg.node[0].reserved_pages[ZONE_NORMAL] = 37;
+    cfg.node[1].reserved_pages[ZONE_NORMAL] = 333;
     cfg.node[1].movable_pages = 2048;
     mm_err err = {{0}};
     mm_phys *pm = mm_phys_create(&cfg, NULL, &err);
     ck_assert_msg(pm != NULL, "%s", err.msg);
     mm_phys *fresh = mm_phys_create(&cfg, NULL, &err);
     ck_assert(populated_zone(mm_node_zone(pm, 1, ZONE_MOVABLE)));
+    ck_assert_uint_eq(zone_managed_pages(mm_node_zone(pm, 0, ZONE_DMA32)), 8192);
+    ck_assert_uint_eq(zone_managed_pages(mm_node_zone(pm, 1, ZONE_NORMAL)), 6144 - 333);
     uint64_t npages = mm_phys_max_pfn(pm);
     uint8_t *owned = calloc(npages, 1);
     struct live {
@@ -752,7 +767,7 @@ static void stress(bool atomics, uint64_t seed)
                               (unsigned long long)zone_nr_free_blocks(f, o));
         }
     if (!atomics) {
-        char a[2048], b[2048];
+        char a[4096], b[4096];
         mm_format(pm, MM_VIEW_BUDDYINFO, a, sizeof a);
         mm_format(fresh, MM_VIEW_BUDDYINFO, b, sizeof b);
         ck_assert_str_eq(a, b);
