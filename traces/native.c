@@ -18,12 +18,18 @@
 
 /* ===================== record codec ===================== */
 
-/* Encoder and decoder state; reset at the start of every chunk so chunks decode independently. */
+/* Encoder and decoder state; reset at the start of every chunk so chunks decode independently.
+ * Each stream (data, instruction fetch) keeps REC_SLOTS previous addresses; a record names the
+ * slot its delta is taken from and replaces it, so interleaved regions (stack, heap, a streaming
+ * array, a hot table) each keep a near base. */
 struct codec_state {
-    uint64_t prev_addr[2]; /* [0] data, [1] instruction fetches */
+    uint64_t prev[2][REC_SLOTS]; /* [0] data, [1] instruction fetches */
     uint32_t gap[2];
     uint32_t pid;
     uint16_t cpu;
+    /* encoder only: how useful each slot has been, to pick which one a far access replaces */
+    uint8_t score[2][REC_SLOTS];
+    uint32_t far[2];
 };
 
 static void codec_reset(struct codec_state *s)
@@ -38,18 +44,58 @@ static int size_code(uint32_t size)
     return REC_SIZE_EXPLICIT;
 }
 
+static unsigned varint_len(uint64_t v)
+{
+    return v < 0x80 ? 1u : (63u - (unsigned)__builtin_clzll(v)) / 7u + 1u;
+}
+
+/* Encoder policy (the decoder just follows the slot numbers): the slot giving the shortest delta
+ * if that is at most 3 bytes; otherwise the least useful slot, so one-off far jumps do not evict
+ * the bases of busy regions. Scores are halved now and then so stale regions age out. */
+static unsigned pick_slot(struct codec_state *s, unsigned st, uint64_t addr)
+{
+    unsigned best = 0, best_len = 99;
+    for (unsigned k = 0; k < REC_SLOTS; k++) {
+        unsigned len = varint_len(zigzag((int64_t)(addr - s->prev[st][k])));
+        if (len < best_len) {
+            best_len = len;
+            best = k;
+        }
+    }
+    uint8_t *score = s->score[st];
+    if (best_len <= 3) {
+        if (score[best] < 255)
+            score[best]++;
+        return best;
+    }
+    unsigned victim = 0;
+    for (unsigned k = 1; k < REC_SLOTS; k++)
+        if (score[k] < score[victim])
+            victim = k;
+    score[victim] = 0;
+    if ((++s->far[st] & 255) == 0)
+        for (unsigned k = 0; k < REC_SLOTS; k++)
+            score[k] >>= 1;
+    return victim;
+}
+
 /* Appends one record; returns the new end. */
 static unsigned char *encode_record(unsigned char *o, const struct mm_event *e, struct codec_state *s)
 {
     if (e->type < 4 && !e->len && !e->arg && !e->flags && !e->file && !e->reserved) {
         unsigned st = e->type == MM_EV_IFETCH;
         int sc = size_code(e->size);
-        unsigned h = e->type | ((unsigned)sc << REC_SIZE_SHIFT);
-        int ctx = e->cpu != s->cpu || e->pid != s->pid;
-        int gap = e->gap != s->gap[st];
-        h |= (ctx ? REC_CTX : 0) | (gap ? REC_GAP : 0);
-        *o++ = (unsigned char)h;
-        if (ctx) {
+        unsigned slot = pick_slot(s, st, e->addr);
+        unsigned h = e->type | ((unsigned)sc << REC_SIZE_SHIFT) | (slot << REC_SLOT_SHIFT);
+        unsigned x = (e->cpu != s->cpu || e->pid != s->pid ? EXT_CTX : 0) |
+                     (e->gap != s->gap[st] ? EXT_GAP : 0);
+        if (x) {
+            *o++ = (unsigned char)(h | REC_EXT);
+            *o++ = (unsigned char)x;
+        } else {
+            *o++ = (unsigned char)h;
+        }
+        if (x & EXT_CTX) {
             o = put_varint(o, e->cpu);
             o = put_varint(o, e->pid);
             s->cpu = e->cpu;
@@ -57,12 +103,12 @@ static unsigned char *encode_record(unsigned char *o, const struct mm_event *e, 
         }
         if (sc == REC_SIZE_EXPLICIT)
             o = put_varint(o, e->size);
-        if (gap) {
+        if (x & EXT_GAP) {
             o = put_varint(o, e->gap);
             s->gap[st] = e->gap;
         }
-        o = put_varint(o, zigzag((int64_t)(e->addr - s->prev_addr[st])));
-        s->prev_addr[st] = e->addr;
+        o = put_varint(o, zigzag((int64_t)(e->addr - s->prev[st][slot])));
+        s->prev[st][slot] = e->addr;
         return o;
     }
     /* tagged: every non-zero field, absolute; touches no codec state */
@@ -70,7 +116,8 @@ static unsigned char *encode_record(unsigned char *o, const struct mm_event *e, 
                     (e->pid ? TF_PID : 0) | (e->gap ? TF_GAP : 0) | (e->size ? TF_SIZE : 0) |
                     (e->flags ? TF_FLAGS : 0) | (e->file ? TF_FILE : 0) | (e->cpu ? TF_CPU : 0) |
                     (e->reserved ? TF_RESERVED : 0);
-    *o++ = REC_TAGGED;
+    *o++ = REC_EXT;
+    *o++ = EXT_TAGGED;
     *o++ = e->type;
     o = put_varint(o, mask);
     if (mask & TF_ADDR)
@@ -96,19 +143,15 @@ static unsigned char *encode_record(unsigned char *o, const struct mm_event *e, 
     return o;
 }
 
-/* Varint decode. A malformed (over-long) varint yields *bad = 1; the payload is padded with zeros
- * so reads past its end stop within a byte and are caught by the caller's bounds check. */
-static inline uint64_t get_varint(const unsigned char **pp, int *bad)
+/* Varint decode, the slow general path: up to 10 bytes; an over-long or over-large varint sets
+ * *bad. The payload is padded with zeros so reads past its end stop within a byte and are caught
+ * by the caller's bounds check. */
+static uint64_t get_varint_slow(const unsigned char **pp, int *bad)
 {
     const unsigned char *p = *pp;
-    uint64_t b = *p++;
-    if (__builtin_expect(b < 0x80, 1)) {
-        *pp = p;
-        return b;
-    }
-    uint64_t v = b & 0x7f;
-    for (unsigned shift = 7;; shift += 7) {
-        b = *p++;
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        uint64_t b = *p++;
         if (shift == 63 && b > 1) {
             *bad = 1;
             break;
@@ -123,6 +166,25 @@ static inline uint64_t get_varint(const unsigned char **pp, int *bad)
     }
     *pp = p;
     return v;
+}
+
+/* Varint decode without data-dependent branches for values of up to 8 bytes (56 bits): the length
+ * comes from the first byte whose top bit is clear, and the 7-bit groups are squeezed together
+ * with three mask-and-shift steps. Needs 8 readable bytes at *pp (the payload padding). */
+static inline uint64_t get_varint(const unsigned char **pp, int *bad)
+{
+    uint64_t w;
+    memcpy(&w, *pp, 8);
+    uint64_t stops = ~w & 0x8080808080808080ULL;
+    if (__builtin_expect(stops == 0, 0))
+        return get_varint_slow(pp, bad);
+    unsigned bits = (unsigned)__builtin_ctzll(stops) + 1; /* 8 * length */
+    *pp += bits >> 3;
+    uint64_t x = bits == 64 ? w : w & ((1ULL << bits) - 1);
+    x = (x & 0x007f007f007f007fULL) | ((x & 0x7f007f007f007f00ULL) >> 1);
+    x = (x & 0x00003fff00003fffULL) | ((x & 0x3fff00003fff0000ULL) >> 2);
+    x = (x & 0x000000000fffffffULL) | ((x & 0x0fffffff00000000ULL) >> 4);
+    return x;
 }
 
 /* ===================== reader ===================== */
@@ -595,76 +657,126 @@ static long decode_batch(struct native_reader *nr, struct mm_event *ev, size_t m
     int bad = 0;
     size_t i;
     for (i = 0; i < n; i++) {
-        unsigned h = *p++;
         struct mm_event *e = &ev[i];
-        if (__builtin_expect(h < REC_TAGGED, 1)) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        unsigned h = (unsigned)(w & 0xff);
+        /* Common case: no extension, implicit size, delta of at most 7 bytes. Header and delta
+         * come from one load, which keeps the serial load-length-advance chain short. */
+        uint64_t v = w >> 8;
+        uint64_t stops = ~v & 0x0080808080808080ULL;
+        if (__builtin_expect((h & (REC_EXT | (REC_SIZE_EXPLICIT << REC_SIZE_SHIFT))) !=
+                                     (REC_SIZE_EXPLICIT << REC_SIZE_SHIFT) &&
+                                 !(h & REC_EXT) && stops != 0,
+                             1)) {
+            unsigned bits = (unsigned)__builtin_ctzll(stops) + 1;
+            p += 1 + (bits >> 3);
+            uint64_t d = v & ((1ULL << bits) - 1);
+            d = (d & 0x007f007f007f007fULL) | ((d & 0x7f007f007f007f00ULL) >> 1);
+            d = (d & 0x00003fff00003fffULL) | ((d & 0x3fff00003fff0000ULL) >> 2);
+            d = (d & 0x000000000fffffffULL) | ((d & 0x0fffffff00000000ULL) >> 4);
             unsigned t = h & REC_TYPE_MASK;
             unsigned st = t == MM_EV_IFETCH;
-            if (h & REC_CTX) {
-                uint64_t cpu = get_varint(&p, &bad);
-                uint64_t pid = get_varint(&p, &bad);
-                bad |= cpu > UINT16_MAX || pid > UINT32_MAX;
-                cs.cpu = (uint16_t)cpu;
-                cs.pid = (uint32_t)pid;
-            }
-            unsigned sc = (h >> REC_SIZE_SHIFT) & 7u;
-            uint32_t size;
-            if (sc != REC_SIZE_EXPLICIT) {
-                size = 1u << sc;
-            } else {
-                uint64_t v = get_varint(&p, &bad);
-                bad |= v > UINT32_MAX;
-                size = (uint32_t)v;
-            }
-            if (h & REC_GAP) {
-                uint64_t v = get_varint(&p, &bad);
-                bad |= v > UINT32_MAX;
-                cs.gap[st] = (uint32_t)v;
-            }
-            uint64_t d = get_varint(&p, &bad);
-            cs.prev_addr[st] += unzigzag(d);
-            e->addr = cs.prev_addr[st];
+            unsigned slot = (h >> REC_SLOT_SHIFT) & (REC_SLOTS - 1);
+            uint64_t addr = cs.prev[st][slot] + unzigzag(d);
+            cs.prev[st][slot] = addr;
+            e->addr = addr;
             e->len = 0;
             e->arg = 0;
             e->pid = cs.pid;
             e->gap = cs.gap[st];
-            e->size = size;
+            e->size = 1u << ((h >> REC_SIZE_SHIFT) & 7u);
             e->flags = 0;
             e->file = 0;
             e->cpu = cs.cpu;
             e->type = (uint8_t)t;
             e->reserved = 0;
             instr += cs.gap[st];
-        } else if (h == REC_TAGGED) {
-            unsigned type = *p++;
-            uint64_t mask = get_varint(&p, &bad);
-            uint64_t f[10];
-            for (unsigned k = 0; k < 10; k++)
-                f[k] = (mask >> k) & 1 ? get_varint(&p, &bad) : 0;
-            bad |= mask > TF_ALL || f[3] > UINT32_MAX || f[4] > UINT32_MAX || f[5] > UINT32_MAX ||
-                   f[6] > UINT32_MAX || f[7] > UINT32_MAX || f[8] > UINT16_MAX || f[9] > UINT8_MAX;
-            e->addr = f[0];
-            e->len = f[1];
-            e->arg = f[2];
-            e->pid = (uint32_t)f[3];
-            e->gap = (uint32_t)f[4];
-            e->size = (uint32_t)f[5];
-            e->flags = (uint32_t)f[6];
-            e->file = (uint32_t)f[7];
-            e->cpu = (uint16_t)f[8];
-            e->type = (uint8_t)type;
-            e->reserved = (uint8_t)f[9];
-            instr += e->gap;
-        } else {
-            nr->p = p - 1;
-            nr->left -= (uint32_t)i;
-            return decode_error(nr, "unknown record header byte", err);
+            if (__builtin_expect(p > end, 0))
+                break;
+            continue;
         }
-        if (__builtin_expect(p > end || bad, 0)) {
-            nr->left -= (uint32_t)i;
-            return decode_error(nr, bad ? "malformed field" : "record runs past the chunk payload",
-                                err);
+        p++;
+        unsigned x = 0;
+        if (__builtin_expect(h & REC_EXT, 0)) {
+            x = *p++;
+            if (x & EXT_TAGGED) {
+                if (h != REC_EXT || x != EXT_TAGGED) {
+                    bad = 1;
+                    break;
+                }
+                unsigned type = *p++;
+                uint64_t mask = get_varint(&p, &bad);
+                uint64_t f[10];
+                for (unsigned k = 0; k < 10; k++)
+                    f[k] = (mask >> k) & 1 ? get_varint(&p, &bad) : 0;
+                bad |= mask > TF_ALL || f[3] > UINT32_MAX || f[4] > UINT32_MAX ||
+                       f[5] > UINT32_MAX || f[6] > UINT32_MAX || f[7] > UINT32_MAX ||
+                       f[8] > UINT16_MAX || f[9] > UINT8_MAX;
+                e->addr = f[0];
+                e->len = f[1];
+                e->arg = f[2];
+                e->pid = (uint32_t)f[3];
+                e->gap = (uint32_t)f[4];
+                e->size = (uint32_t)f[5];
+                e->flags = (uint32_t)f[6];
+                e->file = (uint32_t)f[7];
+                e->cpu = (uint16_t)f[8];
+                e->type = (uint8_t)type;
+                e->reserved = (uint8_t)f[9];
+                instr += e->gap;
+                if (__builtin_expect(p > end || bad, 0))
+                    break;
+                continue;
+            }
+            if (x & ~(EXT_GAP | EXT_CTX)) {
+                bad = 1;
+                break;
+            }
+            if (x & EXT_CTX) {
+                uint64_t cpu = get_varint(&p, &bad);
+                uint64_t pid = get_varint(&p, &bad);
+                bad |= cpu > UINT16_MAX || pid > UINT32_MAX;
+                cs.cpu = (uint16_t)cpu;
+                cs.pid = (uint32_t)pid;
+            }
         }
+        unsigned t = h & REC_TYPE_MASK;
+        unsigned st = t == MM_EV_IFETCH;
+        unsigned sc = (h >> REC_SIZE_SHIFT) & 7u;
+        unsigned slot = (h >> REC_SLOT_SHIFT) & (REC_SLOTS - 1);
+        uint32_t size = 1u << sc;
+        if (__builtin_expect(sc == REC_SIZE_EXPLICIT, 0)) {
+            uint64_t v = get_varint(&p, &bad);
+            bad |= v > UINT32_MAX;
+            size = (uint32_t)v;
+        }
+        if (__builtin_expect(x & EXT_GAP, 0)) {
+            uint64_t v = get_varint(&p, &bad);
+            bad |= v > UINT32_MAX;
+            cs.gap[st] = (uint32_t)v;
+        }
+        uint64_t addr = cs.prev[st][slot] + unzigzag(get_varint(&p, &bad));
+        cs.prev[st][slot] = addr;
+        e->addr = addr;
+        e->len = 0;
+        e->arg = 0;
+        e->pid = cs.pid;
+        e->gap = cs.gap[st];
+        e->size = size;
+        e->flags = 0;
+        e->file = 0;
+        e->cpu = cs.cpu;
+        e->type = (uint8_t)t;
+        e->reserved = 0;
+        instr += cs.gap[st];
+        if (__builtin_expect(p > end || bad, 0))
+            break;
+    }
+    if (__builtin_expect(i < n, 0)) {
+        nr->left -= (uint32_t)i;
+        return decode_error(nr, bad ? "malformed record" : "record runs past the chunk payload",
+                            err);
     }
     nr->p = p;
     nr->cs = cs;
@@ -872,6 +984,9 @@ static int read_header(trace_reader *r, mm_err *err)
     return rc;
 }
 
+/* Decompression helpers: two by default. One keeps up with zstd; gzip inflates at about 65 M
+ * records/s per core, so a second helper is what lifts it past the caller's decode on a two-core
+ * machine. MMUSIM_TRACE_THREADS=0 decompresses on the caller's thread. */
 static int worker_count(void)
 {
     const char *e = getenv("MMUSIM_TRACE_THREADS");
@@ -879,7 +994,7 @@ static int worker_count(void)
         int n = atoi(e);
         return n < 0 ? 0 : n > MAX_WORKERS ? MAX_WORKERS : n;
     }
-    return 1;
+    return 2;
 }
 
 int native_reader_init(trace_reader *r, mm_err *err)

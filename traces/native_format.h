@@ -31,14 +31,17 @@
  * bounds check per record. */
 #define NATIVE_PAD 128
 
-/* Compact access record header bits (bit 7 clear). */
+/* Record header byte: type (2 bits), size code (3 bits), address slot (2 bits), extension flag. */
 #define REC_TYPE_MASK 0x03u
 #define REC_SIZE_SHIFT 2
 #define REC_SIZE_EXPLICIT 7u
-#define REC_GAP 0x20u
-#define REC_CTX 0x40u
-/* Tagged record: any event, every field explicit. */
-#define REC_TAGGED 0x80u
+#define REC_SLOT_SHIFT 5
+#define REC_SLOTS 4
+#define REC_EXT 0x80u
+/* Extension byte, present when the header has REC_EXT. */
+#define EXT_GAP 0x01u    /* a new gap for this record's stream follows */
+#define EXT_CTX 0x02u    /* a new cpu and pid follow */
+#define EXT_TAGGED 0x80u /* the whole record is tagged (header byte exactly REC_EXT) */
 
 /* Field bits of a tagged record's mask, in encoding order. */
 enum {
