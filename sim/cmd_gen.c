@@ -43,6 +43,7 @@ static void usage(FILE *out)
             "  -c, --compress C       gzip, xz, zstd or none (default zstd)\n"
             "  -l, --level N          compression level (default: the codec's)\n"
             "      --chunk-records N  records per chunk (default 131072)\n"
+            "Counts take K, M, G (decimal: 20M = 20000000); sizes K, M, G (binary: 64M = 64 MiB).\n"
             "  -h, --help             this help\n");
 }
 
@@ -95,7 +96,7 @@ int cmd_gen(int argc, char **argv)
             out = optarg;
             break;
         case 'n':
-            if (gen_parse_size(optarg, &o.count))
+            if (gen_parse_count(optarg, &o.count))
                 return bad("count", optarg);
             break;
         case 'f':
@@ -145,7 +146,7 @@ int cmd_gen(int argc, char **argv)
             o.pids = (unsigned)v;
             break;
         case 7:
-            if (gen_parse_size(optarg, &o.quantum) || o.quantum == 0)
+            if (gen_parse_count(optarg, &o.quantum) || o.quantum == 0)
                 return bad("quantum", optarg);
             break;
         case 8:
@@ -154,7 +155,7 @@ int cmd_gen(int argc, char **argv)
             o.gap = (uint32_t)v;
             break;
         case 9:
-            if (gen_parse_size(optarg, &chunk_records) || chunk_records == 0 ||
+            if (gen_parse_count(optarg, &chunk_records) || chunk_records == 0 ||
                 chunk_records > (16u << 20))
                 return bad("chunk records (1..16M)", optarg);
             break;

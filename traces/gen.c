@@ -83,6 +83,25 @@ int gen_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+int gen_parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 0);
+    uint64_t mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1000, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1000000, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1000000000, end++;
+    if (*end || v > UINT64_MAX / mult)
+        return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
+}
+
 int gen_parse_mix(const char *spec, struct gen_options *o, mm_err *err)
 {
     char *copy = xstrdup(spec), *save = NULL;

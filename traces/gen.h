@@ -54,8 +54,10 @@ int gen_kind_from_name(const char *name); /* -1 if unknown */
 /* "stream:50,random:30,hot:20" with an optional footprint per part ("random:30:1G").
  * Returns 0 or -1 (err filled). */
 int gen_parse_mix(const char *spec, struct gen_options *o, mm_err *err);
-/* "4096", "64K", "1M", "2G", "0x1000" -> bytes. 0 ok, -1 bad. */
+/* "4096", "64K", "1M", "2G", "0x1000" -> bytes (binary multiples). 0 ok, -1 bad. */
 int gen_parse_size(const char *s, uint64_t *out);
+/* "1000", "20M", "1G" -> a count (decimal multiples: 20M is 20,000,000). 0 ok, -1 bad. */
+int gen_parse_count(const char *s, uint64_t *out);
 
 typedef struct gen gen;
 gen *gen_create(const struct gen_options *o, mm_err *err);

@@ -631,6 +631,7 @@ static int next_chunk(struct native_reader *nr, mm_err *err)
         return -1;
     }
     nr->cursor_live = 1;
+    nr->r->chunk_comp = (int)cio_detect_magic(s->stored, s->h.stored_size);
     nr->p = s->raw;
     nr->end = s->raw + s->h.raw_size;
     nr->left = s->h.records;

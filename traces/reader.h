@@ -29,6 +29,7 @@ struct trace_reader {
     uint64_t ignored;      /* records the format defines but mmusim drops (din escapes, flushes) */
     uint64_t instructions; /* sum of gaps handed out */
     uint64_t total_records; /* known from the native trailer, else 0 */
+    int chunk_comp;         /* native: codec of the chunks decoded so far, -1 unknown */
     struct trace_kv *meta;
     size_t nmeta;
     int failed;      /* an error is sticky: later reads repeat it */

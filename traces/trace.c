@@ -208,6 +208,7 @@ trace_reader *trace_open(const char *path, enum trace_format fmt, mm_err *err)
     trace_reader *r = xcalloc(1, sizeof *r);
     r->in = in;
     r->format = fmt;
+    r->chunk_comp = -1;
     int rc;
     switch (fmt) {
     case TRACE_FMT_NATIVE:
@@ -334,6 +335,11 @@ uint64_t trace_ignored_records(const trace_reader *r)
 uint64_t trace_total_records(const trace_reader *r)
 {
     return r->total_records;
+}
+
+int trace_chunk_compression(const trace_reader *r)
+{
+    return r->chunk_comp;
 }
 
 void reader_add_meta(trace_reader *r, const char *key, size_t klen, const char *value, size_t vlen)

@@ -80,8 +80,11 @@ const char *trace_meta_get(const trace_reader *r, const char *key);
 
 /* Records the format defines but mmusim drops on purpose (din escape and flush records). */
 uint64_t trace_ignored_records(const trace_reader *r);
-/* Total records in the trace when the format records it up front (native trailer), else 0. */
+/* Total records in the trace once known (native: after its index was reached), else 0. */
 uint64_t trace_total_records(const trace_reader *r);
+/* Native traces: the codec of the chunk payloads decoded so far (-1 before the first chunk and
+ * for other formats). */
+int trace_chunk_compression(const trace_reader *r);
 
 /* Native writer. comp chooses the compression of each chunk; level 0 means the codec default.
  * meta is copied into the header. Events are buffered into chunks; close writes the index. */
