@@ -212,7 +212,10 @@ static long long produce(cio_reader *c, unsigned char *dst, size_t cap, mm_err *
             c->in_pos += ib.pos;
             if (ZSTD_isError(ret))
                 return corrupt(c, err, ZSTD_getErrorName(ret));
-            c->zs_pending = ret;
+            /* 0 means a frame just ended; a call that moved nothing only returns the next
+             * frame's header-size hint and says nothing about being inside a frame */
+            if (ib.pos || ob.pos)
+                c->zs_pending = ret;
             if (ob.pos)
                 return (long long)ob.pos;
             if (c->in_pos == c->in_len && c->raw_eof) {
