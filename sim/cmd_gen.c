@@ -205,13 +205,20 @@ int cmd_gen(int argc, char **argv)
         fprintf(stderr, "mmusim gen: %s\n", err.msg);
         return MMUSIM_EXIT_USAGE;
     }
-    /* metadata: what made this trace, so it can be made again */
+    /* metadata: what made this trace, so it can be made again; without the output name, so the
+     * same options give the same bytes wherever they are written */
     size_t cmdlen = 16;
     for (int i = 0; i < argc; i++)
         cmdlen += strlen(argv[i]) + 1;
     char *cmdline = xmalloc(cmdlen);
     strcpy(cmdline, "mmusim");
     for (int i = 0; i < argc; i++) {
+        if (i > 1 && (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output"))) {
+            i++;
+            continue;
+        }
+        if (i > 1 && (!strncmp(argv[i], "-o", 2) || !strncmp(argv[i], "--output=", 9)))
+            continue;
         strcat(cmdline, " ");
         strcat(cmdline, argv[i]);
     }
