@@ -824,7 +824,13 @@ static long long native_skip(trace_reader *r, unsigned long long n, mm_err *err)
     while (!nr->cursor_live && done < n) {
         if (nr->inflight) {
             struct slot *s = &nr->slots[nr->head];
-            if (s->state == SLOT_READ_FAILED) {
+            /* read failures are set by this thread and never touched by workers */
+            if (nr->nworkers)
+                pthread_mutex_lock(&nr->mu);
+            int read_failed = s->state == SLOT_READ_FAILED;
+            if (nr->nworkers)
+                pthread_mutex_unlock(&nr->mu);
+            if (read_failed) {
                 *err = s->err;
                 return -1;
             }
@@ -946,7 +952,7 @@ static int read_header(trace_reader *r, mm_err *err)
     uint64_t mhash = get_le64(b + 16);
     if (mlen < 4 || mlen > NATIVE_META_MAX)
         return mm_errf(err, "%s: offset 12: damaged native header (metadata length %u)", path, mlen);
-    unsigned char *m = xmalloc(mlen + 1);
+    unsigned char *m = xcalloc(mlen + 16, 1); /* zero padding: varint reads look 8 bytes ahead */
     got = cio_read(r->in, m, mlen, err);
     int rc = 0;
     if (got < 0) {
@@ -960,7 +966,6 @@ static int read_header(trace_reader *r, mm_err *err)
     } else {
         uint32_t count = get_le32(m);
         const unsigned char *p = m + 4, *end = m + mlen;
-        m[mlen] = 0; /* a terminator so varint reads stop */
         for (uint32_t i = 0; i < count && rc == 0; i++) {
             int bad = 0;
             uint64_t kl = p < end ? get_varint(&p, &bad) : 0;
