@@ -45,12 +45,24 @@ static void write_mix(const char *path, enum trace_compression comp, int level, 
     gen_destroy(g);
 }
 
-static double decode(const char *path, uint64_t expect)
+static double cpu_clock(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct timing {
+    double wall, caller_cpu, helper_cpu; /* best wall time of three, and the CPU of that run */
+};
+
+static struct timing decode(const char *path, uint64_t expect)
 {
     mm_err err;
-    double best = 1e9;
+    struct timing best = {1e9, 0, 0};
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
+        double t0 = now(), c0 = cpu_clock(CLOCK_THREAD_CPUTIME_ID),
+               p0 = cpu_clock(CLOCK_PROCESS_CPUTIME_ID);
         trace_reader *r = trace_open(path, TRACE_FMT_AUTO, &err);
         ck_assert_ptr_nonnull(r);
         static struct mm_event ev[4096];
@@ -63,11 +75,12 @@ static double decode(const char *path, uint64_t expect)
         }
         ck_assert_int_eq(k, 0);
         trace_close(r);
-        double dt = now() - t0;
+        double dt = now() - t0, dc = cpu_clock(CLOCK_THREAD_CPUTIME_ID) - c0,
+               dp = cpu_clock(CLOCK_PROCESS_CPUTIME_ID) - p0;
         ck_assert_uint_eq(n, expect);
         ck_assert_uint_ne(sum, 0);
-        if (dt < best)
-            best = dt;
+        if (dt < best.wall)
+            best = (struct timing){dt, dc, dp - dc};
     }
     return best;
 }
@@ -94,13 +107,15 @@ START_TEST(decode_speed)
         write_mix(path, runs[i].comp, runs[i].level, count, &wsecs);
         size_t len;
         free(tu_read_file(path, &len));
-        double secs = decode(path, count);
-        double mrs = (double)count / secs / 1e6;
+        struct timing t = decode(path, count);
+        double mrs = (double)count / t.wall / 1e6;
+        /* CPU time says what the machine can do when other processes hold a core */
         if (env)
             printf("%-5s: %6.1f MB (%.2f bytes/record), write %5.2f s, decode %.3f s = %6.1f M "
-                   "records/s\n",
+                   "records/s (cpu: caller %.3f s = %.0f M/s, helpers %.3f s)\n",
                    trace_compression_name(runs[i].comp), (double)len / 1e6,
-                   (double)len / (double)count, wsecs, secs, mrs);
+                   (double)len / (double)count, wsecs, t.wall, mrs, t.caller_cpu,
+                   (double)count / t.caller_cpu / 1e6, t.helper_cpu);
         const char *min = runs[i].min_env ? getenv(runs[i].min_env) : NULL;
         if (min && mrs < atof(min))
             ck_abort_msg("%s decode %.1f M records/s below the %s M/s target",
