@@ -465,6 +465,14 @@ long long cio_skip(cio_reader *c, uint64_t n, mm_err *err)
     return (long long)done;
 }
 
+int cio_read_tail(const cio_reader *c, void *buf, size_t n)
+{
+    if (!c->is_regular || c->comp != TRACE_COMP_NONE || c->total < n)
+        return -1;
+    ssize_t k = pread(c->fd, buf, n, (off_t)(c->total - n));
+    return k == (ssize_t)n ? 0 : -1;
+}
+
 const char *cio_path(const cio_reader *c)
 {
     return c->path;

@@ -42,6 +42,10 @@ uint64_t cio_bytes_total(const cio_reader *c);
  * with *complete set once the end was reached. */
 void cio_hash(const cio_reader *c, char out[33], int *complete);
 
+/* Reads the last n bytes of an uncompressed regular file without moving the stream (the native
+ * trailer). 0 on success, -1 when not possible (pipe, compressed, too short, read error). */
+int cio_read_tail(const cio_reader *c, void *buf, size_t n);
+
 /* Compression helpers shared with the native format's chunk codec. */
 enum trace_compression cio_detect_magic(const unsigned char *p, size_t n);
 

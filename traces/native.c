@@ -1007,6 +1007,11 @@ int native_reader_init(trace_reader *r, mm_err *err)
 {
     if (read_header(r, err) < 0)
         return -1;
+    /* the trailer up front, when the file allows it: the total for progress reports (checked
+     * against the chunks when the reader gets there) */
+    unsigned char t[NATIVE_TRAILER];
+    if (cio_read_tail(r->in, t, sizeof t) == 0 && !memcmp(t + 32, NATIVE_TRAILER_MAGIC, 8))
+        r->total_records = get_le64(t + 8);
     struct native_reader *nr = xcalloc(1, sizeof *nr);
     nr->r = r;
     nr->path = cio_path(r->in);

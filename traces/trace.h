@@ -80,7 +80,8 @@ const char *trace_meta_get(const trace_reader *r, const char *key);
 
 /* Records the format defines but mmusim drops on purpose (din escape and flush records). */
 uint64_t trace_ignored_records(const trace_reader *r);
-/* Total records in the trace once known (native: after its index was reached), else 0. */
+/* Total records in the trace when known: native traces in an uncompressed regular file say it in
+ * their trailer (read at open), others once their index was reached; else 0. */
 uint64_t trace_total_records(const trace_reader *r);
 /* Native traces: the codec of the chunk payloads decoded so far (-1 before the first chunk and
  * for other formats). */

@@ -115,6 +115,7 @@ START_TEST(roundtrip_every_type_every_compression)
         mm_err err;
         trace_reader *r = trace_open(path, TRACE_FMT_AUTO, &err);
         ck_assert_ptr_nonnull(r);
+        ck_assert_uint_eq(trace_total_records(r), n); /* from the trailer, before reading */
         ck_assert_str_eq(trace_meta_get(r, "tool"), "unit-test");
         ck_assert_str_eq(trace_meta_get(r, "cmdline"), "a b 'c d'");
         ck_assert_str_eq(trace_meta_get(r, "empty"), "");
