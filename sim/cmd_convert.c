@@ -68,6 +68,7 @@ int cmd_convert(int argc, char **argv)
     int fmt = TRACE_FMT_AUTO, comp = TRACE_COMP_ZSTD, level = 0, keep_going = 0, c;
     long chunk_records = 0;
     char *end;
+    argv[0] = (char *)"mmusim convert"; /* getopt's own messages carry the prefix */
     optind = 1;
     while ((c = getopt_long(argc, argv, "F:c:l:kh", longopts, NULL)) != -1) {
         switch (c) {
@@ -150,8 +151,8 @@ int cmd_convert(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         cmdlen += strlen(argv[i]) + 1;
     char *cmdline = xmalloc(cmdlen);
-    strcpy(cmdline, "mmusim");
-    for (int i = 0; i < argc; i++) {
+    strcpy(cmdline, argv[0]); /* "mmusim CMD" */
+    for (int i = 1; i < argc; i++) {
         strcat(cmdline, " ");
         strcat(cmdline, argv[i]);
     }

@@ -43,8 +43,8 @@ static void usage(FILE *out)
             "  -c, --compress C       gzip, xz, zstd or none (default zstd)\n"
             "  -l, --level N          compression level (default: the codec's)\n"
             "      --chunk-records N  records per chunk (default 131072)\n"
-            "Counts take K, M, G (decimal: 20M = 20000000); sizes K, M, G (binary: 64M = 64 MiB).\n"
-            "  -h, --help             this help\n");
+            "  -h, --help             this help\n"
+            "Counts take K, M, G (decimal: 20M = 20000000); sizes K, M, G (binary: 64M = 64 MiB).\n");
 }
 
 static int bad(const char *what, const char *arg)
@@ -86,6 +86,7 @@ int cmd_gen(int argc, char **argv)
     int comp = TRACE_COMP_ZSTD, level = 0;
     uint64_t chunk_records = 0;
     int have_footprint = 0;
+    argv[0] = (char *)"mmusim gen"; /* getopt's own messages carry the prefix */
     optind = 2;
     int c;
     uint64_t v;
@@ -173,7 +174,7 @@ int cmd_gen(int argc, char **argv)
             usage(stdout);
             return MMUSIM_EXIT_OK;
         default:
-            usage(stderr);
+            fprintf(stderr, "usage: mmusim gen KIND [options] -o OUT (mmusim gen --help lists the options)\n");
             return MMUSIM_EXIT_USAGE;
         }
     }
@@ -211,8 +212,8 @@ int cmd_gen(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         cmdlen += strlen(argv[i]) + 1;
     char *cmdline = xmalloc(cmdlen);
-    strcpy(cmdline, "mmusim");
-    for (int i = 0; i < argc; i++) {
+    strcpy(cmdline, argv[0]); /* "mmusim CMD" */
+    for (int i = 1; i < argc; i++) {
         if (i > 1 && (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output"))) {
             i++;
             continue;

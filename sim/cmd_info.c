@@ -77,6 +77,7 @@ int cmd_info(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int fmt = TRACE_FMT_AUTO, keep_going = 0, c;
+    argv[0] = (char *)"mmusim info"; /* getopt's own messages carry the prefix */
     optind = 1;
     while ((c = getopt_long(argc, argv, "F:kh", longopts, NULL)) != -1) {
         switch (c) {

@@ -40,6 +40,8 @@ done
 "$BIN" gen zipf -n 50000 --seed 7 -o b.mmt
 "$BIN" gen zipf -n 50000 --seed 8 -o c.mmt
 check "same seed gives identical files" cmp -s a.mmt b.mmt
+"$BIN" info a.mmt > a.info
+grep -q "^  cmdline: mmusim gen zipf -n 50000 --seed 7$" a.info && ok || bad "gen cmdline metadata"
 if cmp -s a.mmt c.mmt; then bad "different seeds gave identical files"; else ok; fi
 
 for kind in stream stride random hot chase zipf; do
@@ -122,6 +124,8 @@ grep -q "^mmusim info: no-such-file: cannot open" err.txt && ok || bad "missing-
 expect_exit 2 "unknown format name" "$BIN" info --format bogus mix.mmt
 expect_exit 2 "gen unknown kind" "$BIN" gen bogus -o x.mmt
 grep -q "^mmusim gen: " err.txt && ok || bad "gen message prefix"
+expect_exit 2 "gen unknown option" "$BIN" gen stream --bogus -o x.mmt
+grep -q "^mmusim gen: unrecognized option '--bogus'" err.txt && ok || bad "option message: $(cat err.txt)"
 expect_exit 2 "gen without output" "$BIN" gen stream
 expect_exit 2 "gen bad size" "$BIN" gen stream --size 0 -o x.mmt
 expect_exit 2 "convert unknown compression" "$BIN" convert -c lz4 mix.mmt x.mmt
