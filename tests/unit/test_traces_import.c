@@ -441,6 +441,31 @@ START_TEST(detection_failures_and_stdin)
 }
 END_TEST
 
+/* gzip members, xz streams and zstd frames written one after another read as one stream */
+START_TEST(concatenated_compressed_streams)
+{
+    static const char *const tools[] = {"gzip -c", "xz -c", "zstd -q -c"};
+    for (unsigned k = 0; k < 3; k++) {
+        const char *path = tu_path("cat.dat");
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "(seq 1 3000 | sed 's/^/R /' | %s; printf '' | %s; "
+                 "seq 3001 5000 | sed 's/^/W /' | %s) > '%s'",
+                 tools[k], tools[k], tools[k], path);
+        ck_assert_int_eq(tu_sh(cmd), 0);
+        size_t n;
+        struct mm_event *ev = tu_read_all(path, TRACE_FMT_AUTO, &n);
+        ck_assert_uint_eq(n, 5000);
+        ck_assert_uint_eq(ev[2999].addr, 3000);
+        ck_assert_uint_eq(ev[2999].type, MM_EV_READ);
+        ck_assert_uint_eq(ev[3000].addr, 3001);
+        ck_assert_uint_eq(ev[3000].type, MM_EV_WRITE);
+        ck_assert_uint_eq(ev[4999].addr, 5000);
+        free(ev);
+    }
+}
+END_TEST
+
 START_TEST(long_lines_and_no_final_newline)
 {
     const char *path = tu_path("long.txt");
@@ -471,6 +496,7 @@ int main(void)
     tcase_add_test(tc, champsim_records);
     tcase_add_test(tc, autodetect_every_format_every_compression);
     tcase_add_test(tc, detection_failures_and_stdin);
+    tcase_add_test(tc, concatenated_compressed_streams);
     tcase_add_test(tc, long_lines_and_no_final_newline);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
