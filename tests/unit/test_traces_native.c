@@ -292,6 +292,55 @@ START_TEST(flipped_payload_byte_names_chunk_and_offset)
 }
 END_TEST
 
+/* Skipping a whole chunk reads its header only: damage inside a skipped payload goes unnoticed,
+ * which shows the payload was never decompressed; reading it is still caught. */
+START_TEST(skip_does_not_decompress_skipped_chunks)
+{
+    static const char *threads[] = {"0", "2"};
+    for (unsigned t = 0; t < 2; t++) {
+        setenv("MMUSIM_TRACE_THREADS", threads[t], 1);
+        size_t n = 2000;
+        struct mm_event *ev = malloc(n * sizeof *ev);
+        build_all_events(ev, n);
+        const char *path = tu_path("skipdam.mmt");
+        write_trace(path, TRACE_COMP_ZSTD, ev, n, 500);
+        size_t len;
+        unsigned char *b = tu_read_file(path, &len);
+        size_t off = chunk_offset(b, len, 1);
+        b[off + 48 + 30] ^= 0x55;
+        tu_write_file(path, b, len);
+        mm_err err;
+        /* straight over chunk 1 from the start */
+        trace_reader *r = trace_open(path, TRACE_FMT_AUTO, &err);
+        ck_assert_int_eq(trace_skip(r, 1000, &err), 1000);
+        struct mm_event buf[100];
+        long k;
+        size_t at = 1000;
+        while ((k = trace_read(r, buf, 100, &err)) > 0) {
+            for (long i = 0; i < k; i++)
+                tu_assert_event_eq(&buf[i], &ev[at + (size_t)i], at + (size_t)i);
+            at += (size_t)k;
+        }
+        ck_assert_int_eq(k, 0);
+        ck_assert_uint_eq(at, n);
+        trace_close(r);
+        /* from inside chunk 0, after read-ahead may have started on chunk 1 */
+        r = trace_open(path, TRACE_FMT_AUTO, &err);
+        ck_assert_int_eq(trace_read(r, buf, 10, &err), 10);
+        ck_assert_int_eq(trace_skip(r, 990, &err), 990);
+        ck_assert_int_eq(trace_read(r, buf, 1, &err), 1);
+        tu_assert_event_eq(&buf[0], &ev[1000], 1000);
+        trace_close(r);
+        /* reading through it fails, naming chunk 1 */
+        ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_AUTO, &err), -1);
+        ck_assert_ptr_nonnull(strstr(err.msg, "chunk 1 at offset"));
+        free(b);
+        free(ev);
+    }
+    unsetenv("MMUSIM_TRACE_THREADS");
+}
+END_TEST
+
 START_TEST(flipped_compressed_byte_detected)
 {
     for (unsigned c = 1; c < 4; c++) {
@@ -404,6 +453,18 @@ START_TEST(compressed_native_file_and_stdin)
     for (size_t i = 0; i < n; i++)
         tu_assert_event_eq(&got[i], &ev[i], i);
     free(got);
+    /* and under the other outer compressors, detected from content */
+    static const char *const outer[][2] = {{"gzip -c", "gz"}, {"zstd -q -c", "zst"}};
+    for (unsigned k = 0; k < 2; k++) {
+        char opath[1024];
+        snprintf(opath, sizeof opath, "%s.%s", path, outer[k][1]);
+        snprintf(cmd, sizeof cmd, "%s < '%s' > '%s'", outer[k][0], path, opath);
+        ck_assert_int_eq(tu_sh(cmd), 0);
+        got = tu_read_all(opath, TRACE_FMT_AUTO, &got_n);
+        ck_assert_uint_eq(got_n, n);
+        tu_assert_event_eq(&got[n - 1], &ev[n - 1], n - 1);
+        free(got);
+    }
     /* standard input as a pipe: skip works, hash completes at the end */
     FILE *saved = fdopen(dup(0), "r");
     snprintf(cmd, sizeof cmd, "cat '%s'", xzpath);
@@ -447,6 +508,7 @@ int main(void)
     tcase_add_test(tc, empty_trace);
     tcase_add_test(tc, skip_lands_on_the_right_record);
     tcase_add_test(tc, flipped_payload_byte_names_chunk_and_offset);
+    tcase_add_test(tc, skip_does_not_decompress_skipped_chunks);
     tcase_add_test(tc, flipped_compressed_byte_detected);
     tcase_add_test(tc, truncation_at_every_region_is_an_error);
     tcase_add_test(tc, bad_magic_and_version);
