@@ -78,6 +78,15 @@ size_t trace_meta_count(const trace_reader *r);
 const struct trace_kv *trace_meta_at(const trace_reader *r, size_t i);
 const char *trace_meta_get(const trace_reader *r, const char *key);
 
+/* Records the format defines but mmusim drops on purpose (din escape and flush records). */
+uint64_t trace_ignored_records(const trace_reader *r);
+/* Total records in the trace when known: native traces in an uncompressed regular file say it in
+ * their trailer (read at open), others once their index was reached; else 0. */
+uint64_t trace_total_records(const trace_reader *r);
+/* Native traces: the codec of the chunk payloads decoded so far (-1 before the first chunk and
+ * for other formats). */
+int trace_chunk_compression(const trace_reader *r);
+
 /* Native writer. comp chooses the compression of each chunk; level 0 means the codec default.
  * meta is copied into the header. Events are buffered into chunks; close writes the index. */
 typedef struct trace_writer trace_writer;
@@ -86,5 +95,8 @@ trace_writer *trace_writer_open(const char *path, enum trace_compression comp, i
 int trace_writer_put(trace_writer *w, const struct mm_event *ev, size_t n, mm_err *err);
 /* Flushes, writes the index and trailer, closes. Returns 0 or -1 (err filled). Always frees w. */
 int trace_writer_close(trace_writer *w, mm_err *err);
+/* Records per chunk (default TRACE_CHUNK_RECORDS); call before the first put. For tests. */
+void trace_writer_set_chunk_records(trace_writer *w, uint32_t records);
+#define TRACE_CHUNK_RECORDS (128u * 1024u)
 
 #endif
