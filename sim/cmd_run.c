@@ -1,13 +1,320 @@
-/* mmusim run: being written; this placeholder keeps the build whole until it lands. */
+/* mmusim run: load the config, open the traces, replay them through the engine, report. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "models/common/errors.h"
+#include "models/common/xalloc.h"
 #include "sim/commands.h"
+#include "sim/config.h"
+#include "sim/engine.h"
+#include "sim/report.h"
+#include "traces/trace.h"
+
+static volatile sig_atomic_t run_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    run_stop = 1;
+}
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mmusim run [options] TRACE...\n\n"
+            "  -c, --config FILE       machine config (INI), layered over the embedded default\n"
+            "  -o SECTION.KEY=VALUE    override one config key (repeatable)\n"
+            "      --print-config      print the effective config as INI and exit\n"
+            "      --json FILE         write the JSON report (- for stdout)\n"
+            "      --csv FILE          write the flat name,value CSV report (- for stdout)\n"
+            "      --interval N        every N measured accesses, one CSV row of counter deltas\n"
+            "      --interval-csv FILE where the interval rows go (default: mmusim-interval.csv)\n"
+            "      --skip N            fast-forward N records first (models untouched)\n"
+            "      --warmup N          N accesses warm the models with statistics off\n"
+            "      --max N             stop after N measured accesses (report marked incomplete)\n"
+            "      --seed S            seed for every random choice (default 1)\n"
+            "      --format F          force the trace format: native, lackey, din, text, champsim\n"
+            "      --keep-going        skip bad records, count and report them\n"
+            "  -q, --quiet             no progress line\n"
+            "  -h, --help              this help\n\n"
+            "Exit codes: 0 done, 2 bad usage or config, 3 bad trace data, 4 interrupted.\n");
+}
+
+struct progress {
+    trace_reader *const *traces;
+    size_t ntraces;
+    struct timespec start, last;
+    int enabled;
+};
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) * 1e-9;
+}
+
+static void show_progress(void *ctx, uint64_t records, size_t ti)
+{
+    struct progress *p = ctx;
+    if (!p->enabled)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (seconds_between(&p->last, &now) < 0.25)
+        return;
+    p->last = now;
+    double el = seconds_between(&p->start, &now);
+    struct trace_info info;
+    trace_get_info(p->traces[ti], &info);
+    double rate = el > 0 ? (double)records / el : 0;
+    fprintf(stderr, "\r  trace %zu/%zu  %.1fM records  %.1f M/s", ti + 1, p->ntraces,
+            (double)records / 1e6, rate / 1e6);
+    if (info.bytes_total) {
+        double share = (double)info.bytes_in / (double)info.bytes_total;
+        fprintf(stderr, "  %5.1f%% of input", 100.0 * share);
+        if (share > 0.01 && p->ntraces == 1) {
+            double eta = el / share - el;
+            fprintf(stderr, "  ETA %02d:%02d", (int)(eta / 60), (int)eta % 60);
+        }
+    }
+    fprintf(stderr, "   ");
+    fflush(stderr);
+}
+
+static void write_interval(void *ctx, uint64_t measured)
+{
+    interval_row(ctx, measured);
+}
+
+struct run_args {
+    const char *config_path;
+    char **overrides;
+    size_t noverrides;
+    const char *json, *csv, *interval_csv;
+    uint64_t interval, skip, warmup, max, seed;
+    int print_config, quiet, keep_going;
+    enum trace_format format;
+};
+
+static int parse_count(const char *opt, const char *s, uint64_t *out)
+{
+    if (config_parse_uint(s, out)) {
+        fprintf(stderr, "mmusim run: %s '%s': expected a non-negative whole number\n", opt, s);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    enum { OPT_JSON = 256, OPT_CSV, OPT_INTERVAL, OPT_INTERVAL_CSV, OPT_SKIP, OPT_WARMUP, OPT_MAX,
+           OPT_SEED, OPT_FORMAT, OPT_PRINT_CONFIG, OPT_KEEP_GOING };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"csv", required_argument, NULL, OPT_CSV},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"interval-csv", required_argument, NULL, OPT_INTERVAL_CSV},
+        {"skip", required_argument, NULL, OPT_SKIP},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"max", required_argument, NULL, OPT_MAX},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+        {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->seed = 1;
+    a->interval_csv = "mmusim-interval.csv";
+    a->overrides = xcalloc((size_t)argc, sizeof *a->overrides);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":c:o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config_path = optarg; break;
+        case 'o': a->overrides[a->noverrides++] = optarg; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': run_usage(stdout); return 1;
+        case OPT_JSON: a->json = optarg; break;
+        case OPT_CSV: a->csv = optarg; break;
+        case OPT_INTERVAL_CSV: a->interval_csv = optarg; break;
+        case OPT_INTERVAL: if (parse_count("--interval", optarg, &a->interval)) return -1; break;
+        case OPT_SKIP: if (parse_count("--skip", optarg, &a->skip)) return -1; break;
+        case OPT_WARMUP: if (parse_count("--warmup", optarg, &a->warmup)) return -1; break;
+        case OPT_MAX: if (parse_count("--max", optarg, &a->max)) return -1; break;
+        case OPT_SEED: if (parse_count("--seed", optarg, &a->seed)) return -1; break;
+        case OPT_PRINT_CONFIG: a->print_config = 1; break;
+        case OPT_KEEP_GOING: a->keep_going = 1; break;
+        case OPT_FORMAT: {
+            int f = trace_format_from_name(optarg);
+            if (f < 0) {
+                fprintf(stderr, "mmusim run: --format '%s': expected native, lackey, din, text or champsim\n", optarg);
+                return -1;
+            }
+            a->format = (enum trace_format)f;
+            break;
+        }
+        case ':':
+            fprintf(stderr, "mmusim run: option '%s' needs a value\n", argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "mmusim run: unknown option '%s' (see mmusim run --help)\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mmusim run: not available in this build\n");
-    return MMUSIM_EXIT_USAGE;
+    struct run_args a;
+    int prc = parse_args(argc, argv, &a);
+    if (prc) {
+        free(a.overrides);
+        return prc > 0 ? MMUSIM_EXIT_OK : MMUSIM_EXIT_USAGE;
+    }
+    int rc = MMUSIM_EXIT_OK;
+    mm_err err;
+    sim_config *cfg = NULL;
+    stats_registry *reg = NULL;
+    engine *eng = NULL;
+    trace_reader **traces = NULL;
+    struct trace_info *infos = NULL;
+    size_t ntraces = 0;
+    interval_writer *iw = NULL;
+
+    cfg = config_create_default(&err);
+    if (!cfg || (a.config_path && config_load_file(cfg, a.config_path, &err))) {
+        fprintf(stderr, "mmusim run: %s\n", err.msg);
+        rc = MMUSIM_EXIT_USAGE;
+        goto done;
+    }
+    for (size_t i = 0; i < a.noverrides; i++) {
+        if (config_override(cfg, a.overrides[i], &err)) {
+            fprintf(stderr, "mmusim run: %s\n", err.msg);
+            rc = MMUSIM_EXIT_USAGE;
+            goto done;
+        }
+    }
+    reg = stats_create();
+    eng = engine_create(cfg, a.seed, reg, &err);
+    if (!eng) {
+        fprintf(stderr, "mmusim run: %s\n", err.msg);
+        rc = MMUSIM_EXIT_USAGE;
+        goto done;
+    }
+    if (a.print_config) {
+        config_print_ini(cfg, stdout);
+        goto done;
+    }
+    ntraces = (size_t)(argc - optind);
+    if (ntraces == 0) {
+        fprintf(stderr, "mmusim run: no trace given (see mmusim run --help)\n");
+        rc = MMUSIM_EXIT_USAGE;
+        goto done;
+    }
+    traces = xcalloc(ntraces, sizeof *traces);
+    infos = xcalloc(ntraces, sizeof *infos);
+    for (size_t i = 0; i < ntraces; i++) {
+        traces[i] = trace_open(argv[optind + (int)i], a.format, &err);
+        if (!traces[i]) {
+            fprintf(stderr, "mmusim run: %s\n", err.msg);
+            rc = MMUSIM_EXIT_DATA;
+            goto done;
+        }
+    }
+    if (a.interval) {
+        iw = interval_open(a.interval_csv, reg, &err);
+        if (!iw) {
+            fprintf(stderr, "mmusim run: %s\n", err.msg);
+            rc = MMUSIM_EXIT_FAILURE;
+            goto done;
+        }
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct progress prog = {traces, ntraces, {0, 0}, {0, 0}, !a.quiet && isatty(2)};
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    prog.last = prog.start;
+    struct engine_opts opts = {
+        .skip = a.skip, .warmup = a.warmup, .max = a.max, .interval = a.interval,
+        .keep_going = a.keep_going, .stop = &run_stop,
+        .on_progress = show_progress, .progress_ctx = &prog,
+        .on_interval = iw ? write_interval : NULL, .interval_ctx = iw,
+    };
+    struct engine_result res;
+    int erc = engine_run(eng, traces, ntraces, &opts, &res, &err);
+    if (prog.enabled)
+        fprintf(stderr, "\r%*s\r", 100, "");
+    if (erc) {
+        /* bad input: say where, then still write what was simulated, marked incomplete */
+        fprintf(stderr, "mmusim run: %s\n", err.msg);
+        rc = MMUSIM_EXIT_DATA;
+    } else if (res.end == ENGINE_END_INTERRUPTED) {
+        fprintf(stderr, "mmusim run: interrupted after %llu records; reports marked incomplete\n",
+                (unsigned long long)res.records);
+        rc = MMUSIM_EXIT_INTERRUPTED;
+    }
+
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    for (size_t i = 0; i < ntraces; i++)
+        trace_get_info(traces[i], &infos[i]);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    struct report_run run = {
+        .version = MMUSIM_VERSION, .cfg = cfg, .traces = infos, .ntraces = ntraces,
+        .seed = a.seed, .skip = a.skip, .warmup = a.warmup, .max = a.max,
+        .records = res.records, .measured = res.measured,
+        .complete = res.end == ENGINE_END_COMPLETE, .end = engine_end_name(res.end),
+        .wall_seconds = seconds_between(&prog.start, &end), .peak_rss_kib = ru.ru_maxrss,
+    };
+    if (iw) {
+        if (interval_close(iw, res.measured, &err)) {
+            fprintf(stderr, "mmusim run: %s\n", err.msg);
+            rc = rc ? rc : MMUSIM_EXIT_FAILURE;
+        }
+        iw = NULL;
+    }
+    if (a.json && report_json(a.json, reg, &run, &err)) {
+        fprintf(stderr, "mmusim run: %s\n", err.msg);
+        rc = rc ? rc : MMUSIM_EXIT_FAILURE;
+    }
+    if (a.csv && report_csv(a.csv, reg, &run, &err)) {
+        fprintf(stderr, "mmusim run: %s\n", err.msg);
+        rc = rc ? rc : MMUSIM_EXIT_FAILURE;
+    }
+    /* the text report goes to stdout unless a machine-readable report already does */
+    int stdout_taken = (a.json && !strcmp(a.json, "-")) || (a.csv && !strcmp(a.csv, "-"));
+    if (!stdout_taken)
+        report_text(stdout, reg, &run);
+    fflush(stdout);
+
+done:
+    if (iw)
+        interval_close(iw, 0, &err);
+    for (size_t i = 0; i < ntraces && traces; i++)
+        trace_close(traces[i]);
+    free(traces);
+    free(infos);
+    engine_destroy(eng);
+    stats_destroy(reg);
+    config_destroy(cfg);
+    free(a.overrides);
+    return rc;
 }

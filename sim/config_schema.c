@@ -1,0 +1,61 @@
+/* Every configuration key mmusim understands: its section(s), type, range and meaning.
+ * A key that is not here is refused with a suggestion; README.md lists them for users. */
+#include "sim/config.h"
+
+#define CACHES "cache.l1i|cache.l1d|cache.l2|cache.llc"
+#define KiB 1024ULL
+#define GiB (1024ULL * 1024 * 1024)
+#define TiB (1024ULL * GiB)
+
+const struct cfg_key_def config_schema[] = {
+    {"mmu", "translate", CFG_BOOL, 0, 0, NULL,
+     "true: translate virtual to physical addresses before the caches; false: simulate the caches "
+     "on virtual addresses, as cachegrind and Dinero IV do"},
+    {"mmu", "page_size", CFG_SIZE, 4 * KiB, GiB, NULL, "base page size (a power of two)"},
+
+    {"cache", "clip_to_line", CFG_BOOL, 0, 0, NULL,
+     "cut data accesses longer than the smallest line size of the enabled caches to that size, as "
+     "cachegrind does (cg_main.c); false: an access touches every line it covers"},
+    {CACHES, "enabled", CFG_BOOL, 0, 0, NULL, "whether this level exists (L1s must)"},
+    {CACHES, "size", CFG_SIZE, 1, TiB, NULL, "capacity in bytes"},
+    {CACHES, "assoc", CFG_UINT, 1, 1u << 20, NULL, "ways per set (assoc = size/line: fully associative)"},
+    {CACHES, "line", CFG_SIZE, 4, 64 * KiB, NULL, "line size in bytes (a power of two)"},
+    {CACHES, "latency", CFG_UINT, 0, 100000, NULL, "cycles for a hit at this level"},
+    {CACHES, "replacement", CFG_ENUM, 0, 0, "lru|plru|random|srrip|brrip|drrip",
+     "replacement policy"},
+    {CACHES, "write_policy", CFG_ENUM, 0, 0, "writeback|writethrough|reference",
+     "writeback: write-back + write-allocate; writethrough: write-through + no-write-allocate; "
+     "reference: cachegrind's model (a store is a plain reference, nothing written back)"},
+    {CACHES, "inclusion", CFG_ENUM, 0, 0, "non-inclusive|inclusive|exclusive",
+     "the LLC's inclusion of the levels above (only the LLC may set it)"},
+
+    {"core", "frequency_mhz", CFG_UINT, 1, 100000, NULL,
+     "core clock in MHz: converts DRAM timings (in DRAM clocks) into core cycles"},
+
+    {"dram", "model", CFG_ENUM, 0, 0, "fixed|rowbuffer",
+     "fixed: every access costs latency; rowbuffer: banks with open rows and DDR timings"},
+    {"dram", "latency", CFG_UINT, 0, 1000000, NULL,
+     "fixed model: core cycles for an access served by memory"},
+    {"dram", "size", CFG_SIZE, 4 * KiB, 64 * TiB, NULL, "physical memory"},
+    {"dram", "channels", CFG_UINT, 1, 64, NULL, "rowbuffer: memory channels (a power of two)"},
+    {"dram", "ranks", CFG_UINT, 1, 64, NULL, "rowbuffer: ranks per channel (a power of two)"},
+    {"dram", "banks", CFG_UINT, 1, 256, NULL, "rowbuffer: banks per rank (a power of two)"},
+    {"dram", "row_size", CFG_SIZE, 64, 1024 * KiB, NULL,
+     "rowbuffer: bytes in one row of a bank across the rank's chips (a power of two)"},
+    {"dram", "mapping", CFG_STRING, 0, 0, NULL,
+     "rowbuffer: physical address fields from most to least significant, e.g. "
+     "row,rank,bank,channel,column (row first; the line offset is always lowest)"},
+    {"dram", "page_policy", CFG_ENUM, 0, 0, "open|closed",
+     "rowbuffer: keep the row open after an access, or precharge at once"},
+    {"dram", "tRCD", CFG_UINT, 0, 1000, NULL, "rowbuffer: activate to read/write, DRAM clocks"},
+    {"dram", "tCAS", CFG_UINT, 0, 1000, NULL, "rowbuffer: read/write to data (CL), DRAM clocks"},
+    {"dram", "tRP", CFG_UINT, 0, 1000, NULL, "rowbuffer: precharge, DRAM clocks"},
+    {"dram", "clock_mhz", CFG_UINT, 1, 100000, NULL,
+     "rowbuffer: DRAM command clock in MHz (half the MT/s rate: DDR4-3200 is 1600)"},
+    {"dram", "controller_latency", CFG_UINT, 0, 100000, NULL,
+     "rowbuffer: core cycles added to every access (queues, interconnect, PHY)"},
+
+    {NULL, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const char *const config_open_sections[] = {"cgroup.", NULL};

@@ -1,0 +1,329 @@
+#include "sim/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/common/bits.h"
+#include "models/common/xalloc.h"
+#include "models/hw/cache.h"
+#include "models/os/frame_alloc.h"
+
+#define ENGINE_BATCH 4096
+
+struct engine {
+    stats_registry *reg;
+    cache_hier *caches;
+    frame_alloc *frames;
+    int translate;
+    unsigned ncpus;
+    uint32_t clip_size; /* data accesses are cut to this many bytes (cachegrind's rule) */
+
+    /* counters; the hot loop increments them directly */
+    uint64_t records;
+    uint64_t accesses;
+    uint64_t by_type[4]; /* indexed by MM_EV_READ .. MM_EV_RMW */
+    uint64_t os_events;
+    uint64_t instructions;
+    uint64_t access_cycles;
+    uint64_t bad_records;
+    hist latency_data;
+    hist latency_ifetch;
+
+    struct mm_event *batch;
+};
+
+const char *engine_end_name(enum engine_end end)
+{
+    switch (end) {
+    case ENGINE_END_COMPLETE: return "complete";
+    case ENGINE_END_MAX: return "max";
+    case ENGINE_END_INTERRUPTED: return "interrupted";
+    case ENGINE_END_ERROR: return "error";
+    }
+    return "?";
+}
+
+/* Reads [cache.NAME] into params and checks its geometry; errors name the config line. */
+static int cache_params_from_config(const sim_config *cfg, const char *name,
+                                    struct cache_params *p, int *enabled, uint64_t seed,
+                                    mm_err *err)
+{
+    char section[64];
+    snprintf(section, sizeof section, "cache.%s", name);
+    uint64_t size, assoc, line, latency;
+    int repl, wp, incl;
+    if (config_get_bool(cfg, section, "enabled", enabled, err) ||
+        config_get_u64(cfg, section, "size", &size, err) ||
+        config_get_u64(cfg, section, "assoc", &assoc, err) ||
+        config_get_u64(cfg, section, "line", &line, err) ||
+        config_get_u64(cfg, section, "latency", &latency, err) ||
+        config_get_enum(cfg, section, "replacement", &repl, err) ||
+        config_get_enum(cfg, section, "write_policy", &wp, err) ||
+        config_get_enum(cfg, section, "inclusion", &incl, err))
+        return -1;
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->size = size;
+    p->assoc = (unsigned)assoc;
+    p->line = (unsigned)line;
+    p->latency = (unsigned)latency;
+    /* the schema's choices are listed in the enums' order */
+    p->repl = (enum cache_repl)repl;
+    p->write_policy = (enum cache_write_policy)wp;
+    p->inclusion = (enum cache_inclusion)incl;
+    p->seed = seed;
+    if (!*enabled)
+        return 0;
+    if (strcmp(name, "llc") && incl != INCL_NON_INCLUSIVE)
+        return mm_errf(err, "%s: only the LLC takes an inclusion policy",
+                       config_where(cfg, section, "inclusion"));
+    mm_err geom;
+    if (cache_params_check(p, &geom))
+        return mm_errf(err, "%s: [%s] %s", config_where(cfg, section, "size"), section, geom.msg);
+    return 0;
+}
+
+engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg, mm_err *err)
+{
+    engine *e = xcalloc(1, sizeof *e);
+    e->reg = reg;
+    e->ncpus = 1;
+    hist_init(&e->latency_data);
+    hist_init(&e->latency_ifetch);
+    e->batch = xmalloc(ENGINE_BATCH * sizeof *e->batch);
+
+    struct cache_hier_params hp;
+    memset(&hp, 0, sizeof hp);
+    hp.ncpus = e->ncpus;
+    int l1i_on, l1d_on;
+    uint64_t dram_latency, dram_size, page_size;
+    if (cache_params_from_config(cfg, "l1i", &hp.l1i, &l1i_on, seed, err) ||
+        cache_params_from_config(cfg, "l1d", &hp.l1d, &l1d_on, seed, err) ||
+        cache_params_from_config(cfg, "l2", &hp.l2, &hp.l2_enabled, seed, err) ||
+        cache_params_from_config(cfg, "llc", &hp.llc, &hp.llc_enabled, seed, err) ||
+        config_get_u64(cfg, "dram", "latency", &dram_latency, err) ||
+        config_get_u64(cfg, "dram", "size", &dram_size, err) ||
+        config_get_u64(cfg, "mmu", "page_size", &page_size, err) ||
+        config_get_bool(cfg, "mmu", "translate", &e->translate, err))
+        goto fail;
+    if (!l1i_on || !l1d_on) {
+        mm_errf(err, "%s: the L1 caches cannot be disabled",
+                config_where(cfg, l1i_on ? "cache.l1d" : "cache.l1i", "enabled"));
+        goto fail;
+    }
+    if (!is_pow2_u64(page_size)) {
+        mm_errf(err, "%s: page size must be a power of two", config_where(cfg, "mmu", "page_size"));
+        goto fail;
+    }
+    hp.mem_latency = (unsigned)dram_latency;
+    int clip;
+    if (config_get_bool(cfg, "cache", "clip_to_line", &clip, err))
+        goto fail;
+    e->clip_size = MM_ACCESS_MAX_SIZE;
+    if (clip) {
+        const struct cache_params *levels[4] = {&hp.l1i, &hp.l1d, hp.l2_enabled ? &hp.l2 : NULL,
+                                                hp.llc_enabled ? &hp.llc : NULL};
+        for (int i = 0; i < 4; i++)
+            if (levels[i] && levels[i]->line < e->clip_size)
+                e->clip_size = levels[i]->line;
+    }
+    e->caches = cache_hier_create(&hp, reg, err);
+    if (!e->caches)
+        goto fail;
+    if (e->translate)
+        e->frames = frame_alloc_create(log2_u64(page_size), dram_size, reg);
+
+    stats_counter(reg, "sim", "records", &e->records, "trace records simulated (accesses and OS events)");
+    stats_counter(reg, "sim", "accesses", &e->accesses, "memory accesses simulated");
+    stats_counter(reg, "sim", "reads", &e->by_type[MM_EV_READ], "data loads");
+    stats_counter(reg, "sim", "writes", &e->by_type[MM_EV_WRITE], "data stores");
+    stats_counter(reg, "sim", "ifetches", &e->by_type[MM_EV_IFETCH], "instruction fetches");
+    stats_counter(reg, "sim", "rmws", &e->by_type[MM_EV_RMW], "read-modify-write accesses");
+    stats_counter(reg, "sim", "os_events", &e->os_events, "OS events in the traces");
+    stats_counter(reg, "sim", "instructions", &e->instructions,
+                  "instructions retired (from the traces' instruction counts; 0 if unknown)");
+    stats_counter(reg, "sim", "access_cycles", &e->access_cycles,
+                  "cycles spent in memory accesses (sum of access latencies)");
+    stats_counter(reg, "sim", "bad_records", &e->bad_records, "bad records skipped (--keep-going)");
+    stats_ratio(reg, "sim", "amat", &e->access_cycles, &e->accesses, 1.0,
+                "average memory access time in cycles");
+    stats_histogram(reg, NULL, "latency", &e->latency_data, "data access latency in cycles");
+    stats_histogram(reg, NULL, "ifetch_latency", &e->latency_ifetch,
+                    "instruction fetch latency in cycles");
+
+    /* MPKI for every cache: misses per thousand instructions (reported only when known) */
+    size_t n = stats_count(reg);
+    for (size_t i = 0; i < n; i++) {
+        const stats_entry *s = stats_at(reg, i);
+        size_t len = strlen(s->name);
+        if (s->kind == STATS_COUNTER && !strncmp(s->name, "cache.", 6) && len > 7 &&
+            !strcmp(s->name + len - 7, ".misses")) {
+            char prefix[256];
+            snprintf(prefix, sizeof prefix, "%.*s", (int)(len - 7), s->name);
+            stats_ratio(reg, prefix, "mpki", s->counter, &e->instructions, 1000.0,
+                        "misses per thousand instructions");
+        }
+    }
+    return e;
+fail:
+    engine_destroy(e);
+    return NULL;
+}
+
+void engine_destroy(engine *e)
+{
+    if (!e)
+        return;
+    cache_hier_destroy(e->caches);
+    frame_alloc_destroy(e->frames);
+    free(e->batch);
+    free(e);
+}
+
+/* Where the run stands against --warmup, --interval and --max, checked once per access by a
+ * single comparison with `next_mark`. */
+struct run_marks {
+    uint64_t done;      /* accesses simulated since the run started (after skip) */
+    uint64_t next_mark; /* the next value of `done` at which something happens */
+    int warm;           /* warmup over: statistics on */
+};
+
+static uint64_t next_mark_after(const struct engine_opts *o, const struct run_marks *m)
+{
+    uint64_t next = UINT64_MAX;
+    if (!m->warm)
+        return o->warmup;
+    uint64_t measured = m->done - o->warmup;
+    if (o->interval) {
+        uint64_t t = o->warmup + (measured / o->interval + 1) * o->interval;
+        if (t < next)
+            next = t;
+    }
+    if (o->max && o->warmup + o->max < next)
+        next = o->warmup + o->max;
+    return next;
+}
+
+/* Returns 1 when the run must stop (max reached). */
+static int at_mark(engine *e, const struct engine_opts *o, struct run_marks *m)
+{
+    if (!m->warm) {
+        stats_reset(e->reg);
+        m->warm = 1;
+    } else {
+        uint64_t measured = m->done - o->warmup;
+        if (o->interval && measured % o->interval == 0 && o->on_interval)
+            o->on_interval(o->interval_ctx, measured);
+        if (o->max && measured >= o->max) {
+            m->next_mark = UINT64_MAX;
+            return 1;
+        }
+    }
+    m->next_mark = next_mark_after(o, m);
+    return 0;
+}
+
+static int check_access(const struct mm_event *ev, const engine *e, size_t ti, uint64_t index,
+                        mm_err *err)
+{
+    if (ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE)
+        return mm_errf(err, "trace %zu: record %llu: access size %u (expected 1..%u)", ti,
+                       (unsigned long long)index, ev->size, MM_ACCESS_MAX_SIZE);
+    if (ev->cpu >= e->ncpus)
+        return mm_errf(err, "trace %zu: record %llu: cpu %u, but the machine has %u cpu(s)", ti,
+                       (unsigned long long)index, ev->cpu, e->ncpus);
+    return 0;
+}
+
+int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
+               const struct engine_opts *o, struct engine_result *res, mm_err *err)
+{
+    memset(res, 0, sizeof *res);
+    res->end = ENGINE_END_COMPLETE;
+    struct run_marks m = {0, 0, 0};
+    m.warm = o->warmup == 0;
+    m.next_mark = next_mark_after(o, &m);
+    if (m.warm)
+        stats_reset(e->reg);
+    uint64_t skip_left = o->skip;
+    hist *lat_of_type[4] = {&e->latency_data, &e->latency_data, &e->latency_ifetch,
+                            &e->latency_data};
+
+    for (size_t ti = 0; ti < ntraces; ti++) {
+        trace_reader *tr = traces[ti];
+        trace_set_keep_going(tr, o->keep_going);
+        uint64_t index = 0; /* record index within this trace, for messages */
+        if (skip_left) {
+            long long skipped = trace_skip(tr, skip_left, err);
+            if (skipped < 0) {
+                res->end = ENGINE_END_ERROR;
+                return -1;
+            }
+            skip_left -= (uint64_t)skipped;
+            res->records += (uint64_t)skipped;
+            index += (uint64_t)skipped;
+            if (skip_left)
+                continue; /* this trace ended inside the skip */
+        }
+        for (;;) {
+            if (o->stop && *o->stop) {
+                res->end = ENGINE_END_INTERRUPTED;
+                goto out;
+            }
+            long n = trace_read(tr, e->batch, ENGINE_BATCH, err);
+            if (n < 0) {
+                res->end = ENGINE_END_ERROR;
+                res->measured = m.warm ? m.done - o->warmup : 0;
+                return -1;
+            }
+            if (n == 0)
+                break;
+            for (long i = 0; i < n; i++) {
+                const struct mm_event *ev = &e->batch[i];
+                e->records++;
+                res->records++;
+                if (__builtin_expect(!mm_event_is_access(ev), 0)) {
+                    e->os_events++;
+                    e->instructions += ev->gap;
+                    continue;
+                }
+                if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
+                                         ev->cpu >= e->ncpus, 0)) {
+                    if (o->keep_going) {
+                        e->bad_records++;
+                        continue;
+                    }
+                    check_access(ev, e, ti, index + (uint64_t)i, err);
+                    res->end = ENGINE_END_ERROR;
+                    res->measured = m.warm ? m.done - o->warmup : 0;
+                    return -1;
+                }
+                uint64_t addr = ev->addr;
+                if (e->translate) {
+                    int faulted;
+                    addr = frame_alloc_translate(e->frames, ev->pid, addr, &faulted);
+                }
+                uint32_t size = ev->size;
+                if (ev->type != MM_EV_IFETCH && size > e->clip_size)
+                    size = e->clip_size;
+                struct mem_result r = cache_hier_access(e->caches, ev->cpu, addr, size, ev->type);
+                e->accesses++;
+                e->by_type[ev->type]++;
+                e->instructions += ev->gap;
+                e->access_cycles += r.latency;
+                hist_record(lat_of_type[ev->type], r.latency);
+                if (__builtin_expect(++m.done == m.next_mark, 0) && at_mark(e, o, &m)) {
+                    res->end = ENGINE_END_MAX;
+                    goto out;
+                }
+            }
+            index += (uint64_t)n;
+            if (o->on_progress)
+                o->on_progress(o->progress_ctx, res->records, ti);
+        }
+    }
+out:
+    res->measured = m.warm ? m.done - o->warmup : 0;
+    return 0;
+}
