@@ -230,6 +230,13 @@ START_TEST(text_and_csv)
     tu_write_file(path, bad4, strlen(bad4));
     ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_TEXT, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "line 1: expected cpu=N, pid=N, gap=N or a '#' comment, got 'color=red'"));
+    const char *hdr = "type,address,size\nR,0x10,8\n";
+    tu_write_file(path, hdr, strlen(hdr));
+    size_t hn;
+    struct mm_event *hev = tu_read_all(path, TRACE_FMT_AUTO, &hn);
+    ck_assert_uint_eq(hn, 1);
+    ck_assert_uint_eq(hev[0].addr, 0x10);
+    free(hev);
     const char *bad5 = "R 0xfffffffffffffffff 8\n";
     tu_write_file(path, bad5, strlen(bad5));
     ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_TEXT, &err), -1);
