@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "models/common/rng.h"
 #include "traces/trace.h"
 #include "traces_test_util.h"
@@ -426,6 +428,21 @@ START_TEST(bad_magic_and_version)
     ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_NATIVE, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "chunk 3"));
     b[c3 + 8] ^= 1;
+    /* an index entry that disagrees with its chunk, checksum recomputed so only the content is
+     * wrong: find the index through the trailer */
+    size_t ix = 0;
+    for (int i = 0; i < 8; i++)
+        ix |= (size_t)b[len - 40 + i] << (8 * i);
+    unsigned char *damaged = malloc(len);
+    memcpy(damaged, b, len);
+    damaged[ix + 8 + 24 + 8] ^= 1; /* entry 1, first record */
+    uint64_t sum = XXH3_64bits(damaged + ix + 8, 4 * 24);
+    for (int i = 0; i < 8; i++)
+        damaged[ix + 8 + 4 * 24 + i] = (unsigned char)(sum >> (8 * i));
+    tu_write_file(path, damaged, len);
+    ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_NATIVE, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "index entry 1 does not match chunk 1"));
+    free(damaged);
     b[len - 3] ^= 1; /* trailer magic */
     tu_write_file(path, b, len);
     ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_NATIVE, &err), -1);
