@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# "check && ok || bad": ok always succeeds, so bad runs exactly when the check fails.
+# shellcheck disable=SC2015
 # End-to-end: mmusim gen, convert and info on every format and compression, their exit codes and
 # messages. Needs MMUSIM_BIN, MMUSIM_SRC, MMUSIM_WORK, and only coreutils, gzip and dd besides.
 set -euo pipefail
@@ -85,6 +87,7 @@ grep -q "^  ifetch: 162" lackey.info && ok || bad "lackey ifetch count"
 grep -q "^  rmw: 24" lackey.info && ok || bad "lackey rmw count"
 grep -q "^  source_format: lackey" lackey.info && ok || bad "lackey source format"
 # standard input (a pipe, xz inside) to standard output
+# shellcheck disable=SC2002 # a pipe on purpose: not a regular file
 cat "$SRC/tests/data/lackey_tiny.txt.xz" | "$BIN" convert - - > piped.mmt
 "$BIN" info piped.mmt > piped.info
 [ "$(field piped.info records)" = 251 ] && ok || bad "piped convert records"
