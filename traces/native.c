@@ -234,6 +234,8 @@ struct native_reader {
     uint64_t next_first_record; /* what the next chunk header must say */
     uint64_t next_first_instr;
     int at_index; /* the index was reached: no more chunks */
+    unsigned char *seen; /* an index entry per chunk read, to check the index against */
+    size_t seen_cap;
     int end_failed;
     mm_err end_err;
 
@@ -452,6 +454,12 @@ static void read_index(struct native_reader *nr, uint64_t off)
             goto failed;
         }
         XXH3_64bits_update(st, e, sizeof e);
+        if (memcmp(e, nr->seen + (size_t)i * NATIVE_INDEX_ENTRY, sizeof e)) {
+            mm_errf(err, "%s: offset %llu: index entry %u does not match chunk %u (damaged index)",
+                    nr->path, (unsigned long long)off, i, i);
+            XXH3_freeState(st);
+            goto failed;
+        }
     }
     uint64_t sum = XXH3_64bits_digest(st);
     XXH3_freeState(st);
@@ -519,6 +527,14 @@ static int read_chunk_hdr(struct native_reader *nr, struct chunk_hdr *h, uint64_
                        (unsigned long long)nr->chunks_read, (unsigned long long)*off);
     if (parse_chunk_hdr(nr, b, *off, h, err) < 0)
         return -1;
+    size_t at = (size_t)nr->chunks_read * NATIVE_INDEX_ENTRY;
+    if (at + NATIVE_INDEX_ENTRY > nr->seen_cap) {
+        nr->seen_cap = nr->seen_cap ? 2 * nr->seen_cap : 64 * NATIVE_INDEX_ENTRY;
+        nr->seen = xrealloc(nr->seen, nr->seen_cap);
+    }
+    put_le64(nr->seen + at, *off);
+    put_le64(nr->seen + at + 8, h->first_record);
+    put_le64(nr->seen + at + 16, h->first_instr);
     nr->next_first_record += h->records;
     nr->next_first_instr += h->instr;
     return 1;
@@ -922,6 +938,7 @@ static void native_close(trace_reader *r)
         pthread_cond_destroy(&nr->done_cv);
     }
     dctx_free(&nr->inline_ctx);
+    free(nr->seen);
     for (int i = 0; i < NSLOTS; i++) {
         free(nr->slots[i].stored);
         free(nr->slots[i].raw);

@@ -94,14 +94,14 @@ static inline unsigned char *put_varint(unsigned char *p, uint64_t v)
 
 static inline uint64_t zigzag(int64_t v)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63));
 }
 static inline uint64_t unzigzag(uint64_t v)
 {
     return (v >> 1) ^ (0 - (v & 1));
 }
 
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the native trace reader assumes a little-endian host"
 #endif
 

@@ -4,7 +4,8 @@
  *            event names read, write, ifetch, rmw
  *   ADDRESS  decimal, or hex with 0x
  *   SIZE     decimal or 0x hex, default 8
- * '#' starts a comment (whole line or after the fields); blank lines are skipped. */
+ * '#' starts a comment (whole line or after the fields); blank lines are skipped, and so is a
+ * first line without digits (a CSV header such as "type,address,size"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,14 @@ static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n
     return 1;
 }
 
+static int memchr_digit(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            return 1;
+    return 0;
+}
+
 static long text_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err)
 {
     struct text_state *st = r->state;
@@ -131,6 +140,8 @@ static long text_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *
         if (rc == 0)
             break;
         rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
+        if (rc < 0 && st->ls.lineno == 1 && !memchr_digit(line, len))
+            continue; /* a CSV header such as "type,address,size" */
         if (rc < 0) {
             if (!r->keep_going)
                 return -1;

@@ -50,7 +50,8 @@ long trace_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err);
 
 void trace_set_keep_going(trace_reader *r, int on);
 /* Skip the next n records without handing them out (fast for the native format: whole chunks are
- * skipped through the index without decompressing). Returns records skipped, -1 on error. */
+ * skipped by their headers without decompressing). Returns records skipped (fewer than n only at
+ * the end of the trace), -1 on error. */
 long long trace_skip(trace_reader *r, unsigned long long n, mm_err *err);
 
 void trace_close(trace_reader *r);

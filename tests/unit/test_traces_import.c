@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "traces/cio.h"
 #include "traces/trace.h"
 #include "traces_test_util.h"
 
@@ -230,6 +231,13 @@ START_TEST(text_and_csv)
     tu_write_file(path, bad4, strlen(bad4));
     ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_TEXT, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "line 1: expected cpu=N, pid=N, gap=N or a '#' comment, got 'color=red'"));
+    const char *hdr = "type,address,size\nR,0x10,8\n";
+    tu_write_file(path, hdr, strlen(hdr));
+    size_t hn;
+    struct mm_event *hev = tu_read_all(path, TRACE_FMT_AUTO, &hn);
+    ck_assert_uint_eq(hn, 1);
+    ck_assert_uint_eq(hev[0].addr, 0x10);
+    free(hev);
     const char *bad5 = "R 0xfffffffffffffffff 8\n";
     tu_write_file(path, bad5, strlen(bad5));
     ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_TEXT, &err), -1);
@@ -343,29 +351,30 @@ START_TEST(autodetect_every_format_every_compression)
         {txt, strlen(txt), TRACE_FMT_TEXT, 3},
         {csv, strlen(csv), TRACE_FMT_TEXT, 3},
     };
-    static const char *const tools[] = {"cat", "gzip -c", "xz -c", "zstd -q -c"};
     static const enum trace_compression comps[] = {TRACE_COMP_NONE, TRACE_COMP_GZIP,
                                                    TRACE_COMP_XZ, TRACE_COMP_ZSTD};
-    char cmd[4096], plain[1024], packed[1024];
+    /* the real lackey capture, decompressed */
+    mm_err lerr;
+    cio_reader *lk = cio_open(src_path("tests/data/lackey_tiny.txt.xz"), &lerr);
+    ck_assert_ptr_nonnull(lk);
+    static unsigned char lackey[1 << 16];
+    long long lackey_len = cio_read(lk, lackey, sizeof lackey, &lerr);
+    ck_assert_int_gt(lackey_len, 1000);
+    cio_close(lk);
+    char packed[1024];
+    snprintf(packed, sizeof packed, "%s", tu_path("packed.dat"));
     for (unsigned c = 0; c < sizeof cases / sizeof *cases + 1; c++) {
-        snprintf(plain, sizeof plain, "%s", tu_path("plain.dat"));
-        if (c < sizeof cases / sizeof *cases) {
-            tu_write_file(plain, cases[c].data, cases[c].len);
-        } else { /* the real lackey capture, decompressed */
-            snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s'", src_path("tests/data/lackey_tiny.txt.xz"),
-                     plain);
-            ck_assert_int_eq(tu_sh(cmd), 0);
-        }
-        enum trace_format want = c < 4 ? cases[c].fmt : TRACE_FMT_LACKEY;
-        size_t records = c < 4 ? cases[c].records : 251;
+        int is_lackey = c == sizeof cases / sizeof *cases;
+        const void *data = is_lackey ? lackey : cases[c].data;
+        size_t len = is_lackey ? (size_t)lackey_len : cases[c].len;
+        enum trace_format want = is_lackey ? TRACE_FMT_LACKEY : cases[c].fmt;
+        size_t records = is_lackey ? 251 : cases[c].records;
         for (unsigned k = 0; k < 4; k++) {
-            snprintf(packed, sizeof packed, "%s", tu_path("packed.dat"));
-            snprintf(cmd, sizeof cmd, "%s < '%s' > '%s'", tools[k], plain, packed);
-            ck_assert_int_eq(tu_sh(cmd), 0);
+            tu_write_compressed(packed, data, len, comps[k]);
             mm_err err;
             trace_reader *r = trace_open(packed, TRACE_FMT_AUTO, &err);
             if (!r)
-                ck_abort_msg("case %u under %s: %s", c, tools[k], err.msg);
+                ck_abort_msg("case %u under %s: %s", c, trace_compression_name(comps[k]), err.msg);
             struct mm_event ev[512];
             long got = trace_read(r, ev, 512, &err);
             struct trace_info info;
@@ -400,29 +409,35 @@ START_TEST(detection_failures_and_stdin)
     ck_assert_ptr_null(trace_open(tu_path("does-not-exist"), TRACE_FMT_AUTO, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "cannot open"));
     /* compressed streams cut in the middle */
-    char cmd[2048];
-    static const char *const cut[][2] = {{"gzip", "gzip"}, {"xz", "xz"}, {"zstd -q", "zstd"}};
-    for (unsigned i = 0; i < 3; i++) {
-        snprintf(cmd, sizeof cmd, "seq 1 20000 | sed 's/^/R /' | %s -c | head -c 3000 > '%s'",
-                 cut[i][0], path);
-        ck_assert_int_eq(tu_sh(cmd), 0);
+    size_t tlen;
+    char *lines = tu_lines("R", 1, 20000, &tlen);
+    for (unsigned c = TRACE_COMP_GZIP; c <= TRACE_COMP_ZSTD; c++) {
+        size_t clen;
+        unsigned char *packed = tu_compress(lines, tlen, (enum trace_compression)c, &clen);
+        ck_assert_uint_gt(clen, 3000);
+        tu_write_file(path, packed, 3000);
         ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_AUTO, &err), -1);
         char want[64];
-        snprintf(want, sizeof want, "truncated %s stream", cut[i][1]);
+        snprintf(want, sizeof want, "truncated %s stream",
+                 trace_compression_name((enum trace_compression)c));
         if (!strstr(err.msg, want) || !strstr(err.msg, path))
-            ck_abort_msg("%s: unclear message '%s'", cut[i][1], err.msg);
+            ck_abort_msg("%s: unclear message '%s'", want, err.msg);
+        /* and damaged in the middle */
+        memset(packed + clen / 2, 'x', 40);
+        tu_write_file(path, packed, clen);
+        ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_AUTO, &err), -1);
+        snprintf(want, sizeof want, "corrupt %s data",
+                 trace_compression_name((enum trace_compression)c));
+        if (!strstr(err.msg, want) || !strstr(err.msg, "offset "))
+            ck_abort_msg("%s: unclear message '%s'", want, err.msg);
+        free(packed);
     }
-    /* corrupt zstd data */
-    snprintf(cmd, sizeof cmd,
-             "seq 1 20000 | sed 's/^/W /' | zstd -q -c | "
-             "perl -0777 -pe 'substr($_, 200, 40) = \"x\" x 40' > '%s'", path);
-    ck_assert_int_eq(tu_sh(cmd), 0);
-    ck_assert_int_eq(tu_read_until_error(path, TRACE_FMT_AUTO, &err), -1);
-    ck_assert_ptr_nonnull(strstr(err.msg, "corrupt zstd data"));
+    free(lines);
     /* text from standard input, through zstd */
-    FILE *saved = fdopen(dup(0), "r");
-    FILE *p = popen("printf 'R 0x10 8\\nW 0x20 4\\n' | zstd -q -c", "r");
-    dup2(fileno(p), 0);
+    const char *two = "R 0x10 8\nW 0x20 4\n";
+    size_t zlen;
+    unsigned char *z = tu_compress(two, strlen(two), TRACE_COMP_ZSTD, &zlen);
+    struct tu_stdin feed = tu_stdin_feed(z, zlen);
     trace_reader *r = trace_open("-", TRACE_FMT_AUTO, &err);
     ck_assert_ptr_nonnull(r);
     struct mm_event ev[4];
@@ -436,23 +451,30 @@ START_TEST(detection_failures_and_stdin)
     ck_assert_int_eq(info.compression, TRACE_COMP_ZSTD);
     ck_assert_int_eq(info.hash_complete, 1);
     trace_close(r);
-    pclose(p);
-    dup2(fileno(saved), 0);
+    tu_stdin_restore(feed);
+    free(z);
 }
 END_TEST
 
 /* gzip members, xz streams and zstd frames written one after another read as one stream */
 START_TEST(concatenated_compressed_streams)
 {
-    static const char *const tools[] = {"gzip -c", "xz -c", "zstd -q -c"};
-    for (unsigned k = 0; k < 3; k++) {
+    size_t la, lb, pa, pe, pb;
+    char *a = tu_lines("R", 1, 3000, &la), *b = tu_lines("W", 3001, 5000, &lb);
+    for (unsigned c = TRACE_COMP_GZIP; c <= TRACE_COMP_ZSTD; c++) {
         const char *path = tu_path("cat.dat");
-        char cmd[2048];
-        snprintf(cmd, sizeof cmd,
-                 "(seq 1 3000 | sed 's/^/R /' | %s; printf '' | %s; "
-                 "seq 3001 5000 | sed 's/^/W /' | %s) > '%s'",
-                 tools[k], tools[k], tools[k], path);
-        ck_assert_int_eq(tu_sh(cmd), 0);
+        unsigned char *ca = tu_compress(a, la, (enum trace_compression)c, &pa);
+        unsigned char *ce = tu_compress("", 0, (enum trace_compression)c, &pe); /* empty member */
+        unsigned char *cb = tu_compress(b, lb, (enum trace_compression)c, &pb);
+        unsigned char *all = malloc(pa + pe + pb);
+        memcpy(all, ca, pa);
+        memcpy(all + pa, ce, pe);
+        memcpy(all + pa + pe, cb, pb);
+        tu_write_file(path, all, pa + pe + pb);
+        free(ca);
+        free(ce);
+        free(cb);
+        free(all);
         size_t n;
         struct mm_event *ev = tu_read_all(path, TRACE_FMT_AUTO, &n);
         ck_assert_uint_eq(n, 5000);
@@ -463,6 +485,8 @@ START_TEST(concatenated_compressed_streams)
         ck_assert_uint_eq(ev[4999].addr, 5000);
         free(ev);
     }
+    free(a);
+    free(b);
 }
 END_TEST
 

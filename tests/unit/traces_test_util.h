@@ -3,10 +3,14 @@
 #define MMUSIM_TESTS_TRACES_TEST_UTIL_H
 
 #include <check.h>
+#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "traces/trace.h"
 
@@ -47,11 +51,116 @@ static inline unsigned char *tu_read_file(const char *path, size_t *n)
     return buf;
 }
 
-/* Runs a shell command; returns its exit status. */
-static inline int tu_sh(const char *cmd)
+/* Compresses a buffer the way the command-line tools do (one gzip member, one xz stream with a
+ * CRC64 check, one zstd frame without a content size, as `zstd` writes from a pipe), or copies it
+ * for TRACE_COMP_NONE. Done in-process so the tests need no compressor programs. */
+static inline unsigned char *tu_compress(const void *in, size_t n, enum trace_compression c,
+                                         size_t *out_n)
 {
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    unsigned char *o = NULL;
+    switch (c) {
+    case TRACE_COMP_GZIP: {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        size_t cap = deflateBound(&z, (uLong)n) + 64;
+        o = malloc(cap);
+        z.next_in = (unsigned char *)(uintptr_t)in;
+        z.avail_in = (uInt)n;
+        z.next_out = o;
+        z.avail_out = (uInt)cap;
+        ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+        *out_n = cap - z.avail_out;
+        deflateEnd(&z);
+        break;
+    }
+    case TRACE_COMP_XZ: {
+        size_t cap = lzma_stream_buffer_bound(n), pos = 0;
+        o = malloc(cap);
+        ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, n, o, &pos, cap),
+                         LZMA_OK);
+        *out_n = pos;
+        break;
+    }
+    case TRACE_COMP_ZSTD: {
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+        size_t cap = ZSTD_compressBound(n) + 64;
+        o = malloc(cap);
+        ZSTD_inBuffer ib = {in, n, 0};
+        ZSTD_outBuffer ob = {o, cap, 0};
+        ck_assert_uint_eq(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end), 0);
+        *out_n = ob.pos;
+        ZSTD_freeCCtx(cc);
+        break;
+    }
+    case TRACE_COMP_NONE:
+        o = malloc(n ? n : 1);
+        memcpy(o, in, n);
+        *out_n = n;
+        break;
+    }
+    return o;
+}
+
+static inline void tu_write_compressed(const char *path, const void *in, size_t n,
+                                       enum trace_compression c)
+{
+    size_t len;
+    unsigned char *b = tu_compress(in, n, c, &len);
+    tu_write_file(path, b, len);
+    free(b);
+}
+
+/* "PREFIX 1\nPREFIX 2\n..." for from..to: text-trace lines with decimal addresses. */
+static inline char *tu_lines(const char *prefix, unsigned from, unsigned to, size_t *n)
+{
+    size_t cap = (size_t)(to - from + 1) * (strlen(prefix) + 16) + 1, len = 0;
+    char *t = malloc(cap);
+    for (unsigned i = from; i <= to; i++)
+        len += (size_t)snprintf(t + len, cap - len, "%s %u\n", prefix, i);
+    *n = len;
+    return t;
+}
+
+/* Standard input becomes a pipe fed with data by a child process, until tu_stdin_restore. */
+struct tu_stdin {
+    int saved;
+    pid_t child;
+};
+
+static inline struct tu_stdin tu_stdin_feed(const void *data, size_t n)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        const unsigned char *p = data;
+        while (n) {
+            ssize_t k = write(fds[1], p, n);
+            if (k <= 0)
+                _exit(1);
+            p += k;
+            n -= (size_t)k;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    struct tu_stdin s = {dup(0), pid};
+    dup2(fds[0], 0);
+    close(fds[0]);
+    return s;
+}
+
+static inline void tu_stdin_restore(struct tu_stdin s)
+{
+    dup2(s.saved, 0); /* closes our end of the pipe, so a blocked writer ends too */
+    close(s.saved);
+    waitpid(s.child, NULL, 0);
 }
 
 /* Reads a whole trace into a malloc'd array; asserts success. */
