@@ -70,13 +70,15 @@ static long champsim_read(trace_reader *r, struct mm_event *ev, size_t max, mm_e
         size_t avail;
         const unsigned char *p = cio_peek(r->in, CHAMPSIM_RECORD * CHAMPSIM_BATCH, &avail, err);
         if (!p)
-            return -1;
+            return reader_fail(r, n);
         if (avail == 0)
             break;
-        if (avail < CHAMPSIM_RECORD)
-            return mm_errf(err, "%s: offset %llu: truncated ChampSim record (%zu of %d bytes)",
-                           cio_path(r->in), (unsigned long long)cio_offset(r->in), avail,
-                           CHAMPSIM_RECORD);
+        if (avail < CHAMPSIM_RECORD) {
+            mm_errf(err, "%s: offset %llu: truncated ChampSim record (%zu of %d bytes)",
+                    cio_path(r->in), (unsigned long long)cio_offset(r->in), avail,
+                    CHAMPSIM_RECORD);
+            return reader_fail(r, n);
+        }
         size_t used = 0;
         while (used + CHAMPSIM_RECORD <= avail && n < max) {
             const unsigned char *rec = p + used;
@@ -103,9 +105,10 @@ static long champsim_read(trace_reader *r, struct mm_event *ev, size_t max, mm_e
             }
             if (!r->keep_going) {
                 cio_consume(r->in, used - CHAMPSIM_RECORD);
-                return mm_errf(err, "%s: offset %llu: expected is_branch and branch_taken of 0 or "
-                                    "1, got %u and %u (not a ChampSim record?)",
-                               cio_path(r->in), (unsigned long long)off, rec[8], rec[9]);
+                mm_errf(err, "%s: offset %llu: expected is_branch and branch_taken of 0 or 1, got "
+                             "%u and %u (not a ChampSim record?)",
+                        cio_path(r->in), (unsigned long long)off, rec[8], rec[9]);
+                return reader_fail(r, n);
             }
             r->bad_records++;
         }

@@ -73,13 +73,13 @@ static long din_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *e
         size_t len;
         int rc = line_next(&st->ls, &line, &len, err);
         if (rc < 0)
-            return -1;
+            return reader_fail(r, n);
         if (rc == 0)
             break;
         rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
         if (rc < 0) {
             if (!r->keep_going)
-                return -1;
+                return reader_fail(r, n);
             r->bad_records++;
         } else if (rc == 2) {
             r->ignored++;

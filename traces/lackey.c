@@ -81,13 +81,13 @@ static long lackey_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err
         size_t len;
         int rc = line_next(&st->ls, &line, &len, err);
         if (rc < 0)
-            return -1;
+            return reader_fail(r, n);
         if (rc == 0)
             break;
         rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
         if (rc < 0) {
             if (!r->keep_going)
-                return -1;
+                return reader_fail(r, n);
             r->bad_records++;
             continue;
         }

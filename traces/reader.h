@@ -33,8 +33,19 @@ struct trace_reader {
     struct trace_kv *meta;
     size_t nmeta;
     int failed;      /* an error is sticky: later reads repeat it */
+    int fail_next;   /* last_err is set, but this read still hands out the records before it */
     mm_err last_err;
 };
+
+/* For a format's read: an error after n good records of this call. The records go out now and
+ * the error (already in err, which is r->last_err) on the next call. */
+static inline long reader_fail(trace_reader *r, size_t n)
+{
+    if (n == 0)
+        return -1;
+    r->fail_next = 1;
+    return (long)n;
+}
 
 /* Each format's opener installs ops and state; returns 0 or -1 (err filled). */
 int native_reader_init(trace_reader *r, mm_err *err);

@@ -136,7 +136,7 @@ static long text_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *
         size_t len;
         int rc = line_next(&st->ls, &line, &len, err);
         if (rc < 0)
-            return -1;
+            return reader_fail(r, n);
         if (rc == 0)
             break;
         rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
@@ -144,7 +144,7 @@ static long text_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *
             continue; /* a CSV header such as "type,address,size" */
         if (rc < 0) {
             if (!r->keep_going)
-                return -1;
+                return reader_fail(r, n);
             r->bad_records++;
         } else if (rc == 1) {
             r->instructions += ev[n].gap;

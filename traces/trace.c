@@ -247,7 +247,7 @@ long trace_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err)
     }
     if (max == 0)
         return 0;
-    long n = r->ops->read(r, ev, max, &r->last_err);
+    long n = r->fail_next ? -1 : r->ops->read(r, ev, max, &r->last_err);
     if (n < 0) {
         r->failed = 1;
         if (err)
@@ -278,7 +278,9 @@ long long trace_skip(trace_reader *r, unsigned long long n, mm_err *err)
         done = 0;
         while ((unsigned long long)done < n) {
             unsigned long long left = n - (unsigned long long)done;
-            long k = r->ops->read(r, buf, left < 256 ? (size_t)left : 256, &r->last_err);
+            long k = r->fail_next ? -1
+                                  : r->ops->read(r, buf, left < 256 ? (size_t)left : 256,
+                                                 &r->last_err);
             if (k < 0) {
                 done = -1;
                 break;

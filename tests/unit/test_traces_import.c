@@ -95,7 +95,19 @@ START_TEST(lackey_errors_and_keep_going)
     snprintf(want, sizeof want, "%s: line 5: expected 'I  ADDR,SIZE', ' L|S|M ADDR,SIZE' or a "
                                 "valgrind '==PID==' line, got ' Q 1234,8'", path);
     ck_assert_str_eq(err.msg, want);
+    /* the records before the bad line come out first, the error on the next read */
     trace_reader *r = trace_open(path, TRACE_FMT_AUTO, &err);
+    struct mm_event first[16];
+    ck_assert_int_eq(trace_read(r, first, 16, &err), 2);
+    ck_assert_uint_eq(first[1].addr, 0x1ffefffd40ULL);
+    ck_assert_int_eq(trace_read(r, first, 16, &err), -1);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(trace_read(r, first, 16, &err), -1); /* and stays */
+    struct trace_info before;
+    trace_get_info(r, &before);
+    ck_assert_uint_eq(before.records, 2);
+    trace_close(r);
+    r = trace_open(path, TRACE_FMT_AUTO, &err);
     ck_assert_ptr_nonnull(r);
     trace_set_keep_going(r, 1);
     struct mm_event ev[16];
