@@ -133,6 +133,9 @@ void report_text(FILE *out, const stats_registry *reg, const struct report_run *
         fprintf(out, "trace   %s  [%s, %s]  %s records  xxh128 %s%s\n", t->path,
                 trace_format_name(t->format), trace_compression_name(t->compression), recs,
                 t->content_hash, t->hash_complete ? "" : " (partial)");
+        if (t->bad_records)
+            fprintf(out, "        %llu bad records skipped (--keep-going)\n",
+                    (unsigned long long)t->bad_records);
     }
     fprintf(out, "config  %016llx (--print-config shows it)  seed %llu", (unsigned long long)config_hash(run->cfg),
             (unsigned long long)run->seed);
@@ -429,6 +432,8 @@ int report_csv(const char *path, const stats_registry *reg, const struct report_
         csv_row(f, name, trace_compression_name(t->compression));
         snprintf(name, sizeof name, "traces.%zu.records", i);
         csv_row_u64(f, name, t->records);
+        snprintf(name, sizeof name, "traces.%zu.bad_records", i);
+        csv_row_u64(f, name, t->bad_records);
         snprintf(name, sizeof name, "traces.%zu.content_hash", i);
         csv_row(f, name, t->content_hash);
     }
