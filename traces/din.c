@@ -17,10 +17,6 @@
 
 #define DIN_DEFAULT_SIZE 4u
 
-struct din_state {
-    struct line_src ls;
-};
-
 /* 1 access, 2 escape/flush (dropped), 0 blank/comment, -1 bad. */
 static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n,
                       struct mm_event *e, mm_err *err)
@@ -64,48 +60,10 @@ static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n
     return 1;
 }
 
-static long din_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err)
-{
-    struct din_state *st = r->state;
-    size_t n = 0;
-    while (n < max) {
-        const char *line;
-        size_t len;
-        int rc = line_next(&st->ls, &line, &len, err);
-        if (rc < 0)
-            return reader_fail(r, n);
-        if (rc == 0)
-            break;
-        rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
-        if (rc < 0) {
-            if (!r->keep_going)
-                return reader_fail(r, n);
-            r->bad_records++;
-        } else if (rc == 2) {
-            r->ignored++;
-        } else if (rc == 1) {
-            r->instructions += ev[n].gap;
-            n++;
-        }
-    }
-    return (long)n;
-}
-
-static void din_close(trace_reader *r)
-{
-    free(r->state);
-}
-
-static const struct trace_reader_ops din_ops = {din_read, NULL, din_close};
-
 int din_reader_init(trace_reader *r, mm_err *err)
 {
     (void)err;
-    struct din_state *st = xcalloc(1, sizeof *st);
-    st->ls.in = r->in;
-    r->state = st;
-    r->ops = &din_ops;
-    return 0;
+    return line_format_init(r, parse_line, 0);
 }
 
 int din_line_score(const char *line, size_t len)

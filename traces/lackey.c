@@ -10,10 +10,6 @@
 #include "traces/parse.h"
 #include "traces/reader.h"
 
-struct lackey_state {
-    struct line_src ls;
-};
-
 static int is_chatter(const char *s, size_t n)
 {
     if (n == 0)
@@ -72,48 +68,10 @@ static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n
     return 1;
 }
 
-static long lackey_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err)
-{
-    struct lackey_state *st = r->state;
-    size_t n = 0;
-    while (n < max) {
-        const char *line;
-        size_t len;
-        int rc = line_next(&st->ls, &line, &len, err);
-        if (rc < 0)
-            return reader_fail(r, n);
-        if (rc == 0)
-            break;
-        rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
-        if (rc < 0) {
-            if (!r->keep_going)
-                return reader_fail(r, n);
-            r->bad_records++;
-            continue;
-        }
-        if (rc > 0) {
-            r->instructions += ev[n].gap;
-            n++;
-        }
-    }
-    return (long)n;
-}
-
-static void lackey_close(trace_reader *r)
-{
-    free(r->state);
-}
-
-static const struct trace_reader_ops lackey_ops = {lackey_read, NULL, lackey_close};
-
 int lackey_reader_init(trace_reader *r, mm_err *err)
 {
     (void)err;
-    struct lackey_state *st = xcalloc(1, sizeof *st);
-    st->ls.in = r->in;
-    r->state = st;
-    r->ops = &lackey_ops;
-    return 0;
+    return line_format_init(r, parse_line, 0);
 }
 
 int lackey_line_score(const char *line, size_t len)

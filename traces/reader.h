@@ -67,6 +67,15 @@ struct line_src {
 /* 1 with the line and its length set, 0 at the end, -1 on error. */
 int line_next(struct line_src *ls, const char **line, size_t *len, mm_err *err);
 
+/* A line-oriented format (lackey, din, text) supplies only its line parser; the read loop, the
+ * keep-going bookkeeping and the state are shared. parse returns 1 (a record in *e), 2 (a record
+ * the format defines but mmusim drops, counted as ignored), 0 (not a record: blank, comment,
+ * chatter) or -1 (a bad line; err names the file, the line and what was expected). */
+typedef int (*line_parse_fn)(const char *path, uint64_t lineno, const char *s, size_t n,
+                             struct mm_event *e, mm_err *err);
+/* skip_csv_header: a bad first line without any digit is a CSV header and is skipped. */
+int line_format_init(trace_reader *r, line_parse_fn parse, int skip_csv_header);
+
 /* Quotes at most 40 characters of a line for an error message (static buffer). */
 const char *line_excerpt(const char *line, size_t len);
 

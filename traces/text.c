@@ -15,10 +15,6 @@
 
 #define TEXT_DEFAULT_SIZE 8u
 
-struct text_state {
-    struct line_src ls;
-};
-
 static int is_sep(char c)
 {
     return c == ' ' || c == '\t' || c == ',';
@@ -119,56 +115,10 @@ static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n
     return 1;
 }
 
-static int memchr_digit(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] >= '0' && s[i] <= '9')
-            return 1;
-    return 0;
-}
-
-static long text_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err)
-{
-    struct text_state *st = r->state;
-    size_t n = 0;
-    while (n < max) {
-        const char *line;
-        size_t len;
-        int rc = line_next(&st->ls, &line, &len, err);
-        if (rc < 0)
-            return reader_fail(r, n);
-        if (rc == 0)
-            break;
-        rc = parse_line(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
-        if (rc < 0 && st->ls.lineno == 1 && !memchr_digit(line, len))
-            continue; /* a CSV header such as "type,address,size" */
-        if (rc < 0) {
-            if (!r->keep_going)
-                return reader_fail(r, n);
-            r->bad_records++;
-        } else if (rc == 1) {
-            r->instructions += ev[n].gap;
-            n++;
-        }
-    }
-    return (long)n;
-}
-
-static void text_close(trace_reader *r)
-{
-    free(r->state);
-}
-
-static const struct trace_reader_ops text_ops = {text_read, NULL, text_close};
-
 int text_reader_init(trace_reader *r, mm_err *err)
 {
     (void)err;
-    struct text_state *st = xcalloc(1, sizeof *st);
-    st->ls.in = r->in;
-    r->state = st;
-    r->ops = &text_ops;
-    return 0;
+    return line_format_init(r, parse_line, 1);
 }
 
 int text_line_score(const char *line, size_t len)

@@ -374,3 +374,66 @@ const char *trace_meta_get(const trace_reader *r, const char *key)
             return r->meta[i].value;
     return NULL;
 }
+
+/* ---------- line-oriented formats ---------- */
+
+struct line_format {
+    struct line_src ls;
+    line_parse_fn parse;
+    int skip_csv_header;
+};
+
+static int has_digit(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            return 1;
+    return 0;
+}
+
+static long line_format_read(trace_reader *r, struct mm_event *ev, size_t max, mm_err *err)
+{
+    struct line_format *st = r->state;
+    size_t n = 0;
+    while (n < max) {
+        const char *line;
+        size_t len;
+        int rc = line_next(&st->ls, &line, &len, err);
+        if (rc < 0)
+            return reader_fail(r, n);
+        if (rc == 0)
+            break;
+        rc = st->parse(cio_path(r->in), st->ls.lineno, line, len, &ev[n], err);
+        if (rc < 0 && st->skip_csv_header && st->ls.lineno == 1 && !has_digit(line, len))
+            continue; /* a CSV header such as "type,address,size" */
+        if (rc < 0) {
+            if (!r->keep_going)
+                return reader_fail(r, n);
+            r->bad_records++;
+        } else if (rc == 2) {
+            r->ignored++;
+        } else if (rc == 1) {
+            r->instructions += ev[n].gap;
+            n++;
+        }
+    }
+    return (long)n;
+}
+
+static void line_format_close(trace_reader *r)
+{
+    free(r->state);
+}
+
+static const struct trace_reader_ops line_format_ops = {line_format_read, NULL, line_format_close};
+
+int line_format_init(trace_reader *r, line_parse_fn parse, int skip_csv_header)
+{
+    struct line_format *st = xcalloc(1, sizeof *st);
+    st->ls.in = r->in;
+    st->parse = parse;
+    st->skip_csv_header = skip_csv_header;
+    r->state = st;
+    r->ops = &line_format_ops;
+    return 0;
+}
