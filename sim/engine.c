@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "models/common/bits.h"
 #include "models/common/xalloc.h"
@@ -84,6 +85,29 @@ static int cache_params_from_config(const sim_config *cfg, const char *name,
     return 0;
 }
 
+/* Refuses up front a machine whose models would not fit in this host's memory, with the figure,
+ * rather than failing an allocation part way (the tag stores are the large part: about 24 bytes
+ * per line with tag, replacement state and dirty bits). */
+static int check_host_memory(const struct cache_hier_params *hp, mm_err *err)
+{
+    const struct cache_params *levels[4] = {&hp->l1i, &hp->l1d, hp->l2_enabled ? &hp->l2 : NULL,
+                                            hp->llc_enabled ? &hp->llc : NULL};
+    double need = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!levels[i])
+            continue;
+        double copies = i < 3 ? (double)hp->ncpus : 1.0;
+        need += copies * (double)(levels[i]->size / levels[i]->line) * 24.0;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    if (have > 0 && need > 0.75 * have)
+        return mm_errf(err, "the configured caches need about %.1f GiB of host memory for their tag "
+                            "stores; this machine has %.1f GiB (at most 75%% may be used)",
+                       need / (1u << 30), have / (1u << 30));
+    return 0;
+}
+
 engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg, mm_err *err)
 {
     engine *e = xcalloc(1, sizeof *e);
@@ -117,6 +141,8 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
         goto fail;
     }
     hp.mem_latency = (unsigned)dram_latency;
+    if (check_host_memory(&hp, err))
+        goto fail;
     int clip;
     if (config_get_bool(cfg, "cache", "clip_to_line", &clip, err))
         goto fail;

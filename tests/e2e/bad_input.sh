@@ -91,4 +91,6 @@ expect_fail "config set count" 2 "geom.ini:2: [cache.l2] size = 1M" -- run -c "$
 expect_fail "config missing file" 2 "nothere.ini: cannot open config file" -- run -c "$W/nothere.ini" "$W/t.txt"
 expect_fail "usage: unknown option" 2 "unknown option '--frobnicate'" -- run --frobnicate "$W/t.txt"
 expect_fail "usage: bad number" 2 "--max 'ten'" -- run --max ten "$W/t.txt"
+# a machine that cannot fit in this host's memory is refused up front, with the figure
+expect_fail "config too large for the host" 2 "GiB of host memory for their tag stores" -- run -o cache.llc.size=1T "$W/t.txt"
 finish
