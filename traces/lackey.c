@@ -22,7 +22,7 @@ static int is_chatter(const char *s, size_t n)
 }
 
 /* Parses one record line into e. 1 ok, 0 chatter to skip, -1 bad (err filled). */
-static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n,
+int lackey_parse_line(const char *path, uint64_t lineno, const char *s, size_t n,
                       struct mm_event *e, mm_err *err)
 {
     if (is_chatter(s, n))
@@ -71,7 +71,7 @@ static int parse_line(const char *path, uint64_t lineno, const char *s, size_t n
 int lackey_reader_init(trace_reader *r, mm_err *err)
 {
     (void)err;
-    return line_format_init(r, parse_line, 0);
+    return line_format_init(r, lackey_parse_line, 0);
 }
 
 int lackey_line_score(const char *line, size_t len)
@@ -81,5 +81,5 @@ int lackey_line_score(const char *line, size_t len)
         return 1;
     if (len == 0)
         return 0;
-    return parse_line("", 0, line, len, &e, NULL) > 0 ? 2 : 0;
+    return lackey_parse_line("", 0, line, len, &e, NULL) > 0 ? 2 : 0;
 }

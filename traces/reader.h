@@ -76,6 +76,10 @@ typedef int (*line_parse_fn)(const char *path, uint64_t lineno, const char *s, s
 /* skip_csv_header: a bad first line without any digit is a CSV header and is skipped. */
 int line_format_init(trace_reader *r, line_parse_fn parse, int skip_csv_header);
 
+/* lackey's line parser (a line_parse_fn), also used by the capture converter. */
+int lackey_parse_line(const char *path, uint64_t lineno, const char *s, size_t n,
+                      struct mm_event *e, mm_err *err);
+
 /* Quotes at most 40 characters of a line for an error message (static buffer). */
 const char *line_excerpt(const char *line, size_t len);
 
