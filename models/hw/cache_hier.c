@@ -80,6 +80,8 @@ struct cache_hier {
     struct pending pend[3];        /* per depth of the access in flight */
     int uniform;                   /* every cache has the same line size */
     unsigned line_bits;            /* that size, when uniform */
+    int fast;                      /* the plain case: fast_access serves every one-line access */
+    int fast_ok;                   /* the configuration allows it */
 };
 
 static inline int is_store(unsigned type)
@@ -444,9 +446,113 @@ static struct mem_result walk_line(cache_hier *h, const struct chain *ch, unsign
     return r;
 }
 
+/* --- the plain hierarchy ------------------------------------------------------------------- *
+ * Uniform line size, a non-inclusive LLC (or none), every level write-back or reference-only.
+ * Then an access inside one line displaces at most one line per level, nothing ever invalidates a
+ * displaced line before its writeback, and store data stops at the level it enters. The victims
+ * wait in locals instead of the pending lists and are handled bottom-up in the same order as
+ * walk_line's drain, so every count and every replacement decision is the same. */
+
+/* A dirty line written from the level above into the level at `depth` (write_line, plain case). */
+static void fast_writeback(const struct chain *ch, unsigned depth, uint64_t line)
+{
+    for (;;) {
+        struct level *L = ch->lv[depth];
+        int w = cache_lookup(L->c, line);
+        L->s.accesses++;
+        L->s.cat[CAT_WRITE]++;
+        if (w >= 0) {
+            L->s.hits++;
+            if (L->wb)
+                cache_mark_dirty(L->c, line, (unsigned)w);
+            return;
+        }
+        L->s.misses++;
+        L->s.cat_misses[CAT_WRITE]++;
+        struct cache_victim v;
+        cache_fill(L->c, line, L->wb, &v);
+        if (v.key == CACHE_KEY_INVALID)
+            return;
+        L->s.evictions++;
+        if (!v.dirty)
+            return;
+        L->s.writebacks++;
+        if (++depth >= ch->n)
+            return;
+        line = v.key;
+    }
+}
+
+/* The entry level missed: go down, then write the dirty victims back bottom-up. */
+static __attribute__((noinline)) struct mem_result fast_miss(cache_hier *h, const struct chain *ch,
+                                                            unsigned d0, uint64_t line,
+                                                            unsigned cat, int dirtying,
+                                                            uint32_t latency)
+{
+    uint64_t vkey[3] = {CACHE_KEY_INVALID, CACHE_KEY_INVALID, CACHE_KEY_INVALID};
+    struct mem_result r = {latency, LEVEL_MEM};
+    unsigned d = d0;
+    struct level *L = ch->lv[d];
+    for (;;) {
+        L->s.misses++;
+        L->s.cat_misses[cat]++;
+        struct cache_victim v;
+        cache_fill(L->c, line, dirtying, &v);
+        dirtying = 0;
+        if (v.key != CACHE_KEY_INVALID) {
+            L->s.evictions++;
+            if (v.dirty) {
+                L->s.writebacks++;
+                vkey[d] = v.key;
+                if (d + 1 < ch->n)
+                    cache_prefetch(ch->lv[d + 1]->c, v.key);
+            }
+        }
+        if (d + 1 == ch->n) {
+            r.latency += h->mem_latency;
+            break;
+        }
+        L = ch->lv[++d];
+        r.latency += L->latency;
+        L->s.accesses++;
+        L->s.cat[cat]++;
+        int w = cache_lookup(L->c, line);
+        if (w >= 0) {
+            L->s.hits++;
+            r.level = L->mem_level;
+            break;
+        }
+    }
+    for (unsigned k = d + 1; k-- > d0;)
+        if (vkey[k] != CACHE_KEY_INVALID && k + 1 < ch->n)
+            fast_writeback(ch, k + 1, vkey[k]);
+    return r;
+}
+
+static inline struct mem_result fast_access(cache_hier *h, const struct chain *ch, unsigned d0,
+                                            uint64_t line, unsigned type)
+{
+    struct level *L = ch->lv[d0];
+    unsigned cat = category(type);
+    int dirtying = is_store(type) && L->wb;
+    L->s.accesses++;
+    L->s.cat[cat]++;
+    int w = cache_lookup(L->c, line);
+    if (w >= 0) {
+        L->s.hits++;
+        if (dirtying)
+            cache_mark_dirty(L->c, line, (unsigned)w);
+        return (struct mem_result){L->latency, L->mem_level};
+    }
+    return fast_miss(h, ch, d0, line, cat, dirtying, L->latency);
+}
+
 static struct mem_result walk(cache_hier *h, const struct chain *ch, unsigned d0, uint64_t addr,
                               uint32_t size, unsigned type, int data)
 {
+    if (h->fast && d0 < ch->n && size - 1 < ((uint32_t)1 << h->line_bits) &&
+        (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits) && size)
+        return fast_access(h, ch, d0, addr >> h->line_bits, type);
     if (h->uniform && d0 < ch->n && size - 1 < ((uint32_t)1 << h->line_bits) &&
         (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits) && size)
         return walk_line(h, ch, d0, addr >> h->line_bits, type, data);
@@ -517,6 +623,11 @@ void cache_hier_prefetch(const cache_hier *h, unsigned cpu, uint64_t addr, unsig
                                                   : &h->dchain[cpu % h->ncpus];
     for (unsigned k = 0; k < ch->n; k++)
         cache_prefetch(ch->lv[k]->c, addr >> ch->lv[k]->line_bits);
+}
+
+void cache_hier_set_specialised(cache_hier *h, int on)
+{
+    h->fast = on && h->fast_ok;
 }
 
 /* --- maintenance and probes ---------------------------------------------------------------- */
@@ -680,6 +791,11 @@ cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry 
     for (unsigned i = 0; i < h->ncpus * h->per_cpu + (h->llc ? 1 : 0); i++)
         if (h->levels[i].line_bits != h->line_bits)
             h->uniform = 0;
+    h->fast_ok = h->uniform && !h->llc_inclusive && !h->llc_exclusive;
+    for (unsigned i = 0; i < h->ncpus * h->per_cpu + (h->llc ? 1 : 0); i++)
+        if (h->levels[i].wt)
+            h->fast_ok = 0;
+    h->fast = h->fast_ok;
     /* one victim per line of one access per level */
     unsigned cap = MM_ACCESS_MAX_SIZE / min_line + 2;
     for (unsigned k = 0; k < 3; k++)
