@@ -80,6 +80,10 @@ struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_l
  * caches; an engine that calls this a few records ahead of cache_hier_access hides that latency. */
 void cache_hier_prefetch(const cache_hier *h, unsigned cpu, uint64_t addr, unsigned type);
 
+/* For tests: 0 makes every access take the general path, which handles every configuration;
+ * 1 (the default) lets the plain configurations take the specialised one. Counts are the same. */
+void cache_hier_set_specialised(cache_hier *h, int on);
+
 /* The caches of one cpu, for probes and maintenance. */
 enum cache_which { CACHE_L1I, CACHE_L1D, CACHE_L2, CACHE_LLC };
 

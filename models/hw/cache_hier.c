@@ -80,6 +80,8 @@ struct cache_hier {
     struct pending pend[3];        /* per depth of the access in flight */
     int uniform;                   /* every cache has the same line size */
     unsigned line_bits;            /* that size, when uniform */
+    int fast;                      /* the plain case: fast_access serves every one-line access */
+    int fast_ok;                   /* the configuration allows it */
 };
 
 static inline int is_store(unsigned type)
@@ -444,8 +446,135 @@ static struct mem_result walk_line(cache_hier *h, const struct chain *ch, unsign
     return r;
 }
 
-static struct mem_result walk(cache_hier *h, const struct chain *ch, unsigned d0, uint64_t addr,
-                              uint32_t size, unsigned type, int data)
+/* --- the plain hierarchy ------------------------------------------------------------------- *
+ * Uniform line size, a non-inclusive LLC (or none), every level write-back or reference-only.
+ * Then an access inside one line displaces at most one line per level, nothing ever invalidates a
+ * displaced line before its writeback, and store data stops at the level it enters. The victims
+ * wait in locals instead of the pending lists and are handled bottom-up in the same order as
+ * walk_line's drain, so every count and every replacement decision is the same. */
+
+/* A dirty line written from the level above into the level at `depth` (write_line, plain case). */
+static void fast_writeback(const struct chain *ch, unsigned depth, uint64_t line)
+{
+    for (;;) {
+        struct level *L = ch->lv[depth];
+        struct cache_victim v;
+        L->s.accesses++;
+        L->s.cat[CAT_WRITE]++;
+        if (__builtin_expect(cache_access(L->c, line, L->wb, &v), 1)) {
+            L->s.hits++;
+            return;
+        }
+        L->s.misses++;
+        L->s.cat_misses[CAT_WRITE]++;
+        if (v.key == CACHE_KEY_INVALID)
+            return;
+        L->s.evictions++;
+        if (!v.dirty)
+            return;
+        L->s.writebacks++;
+        if (++depth >= ch->n)
+            return;
+        line = v.key;
+    }
+}
+
+/* Count the line level L displaced (if any); returns its key if it is dirty (it must be written
+ * back), else CACHE_KEY_INVALID. No branch on the dirty bit: it is a coin toss. */
+static inline uint64_t fast_victim(struct level *L, uint64_t vkey, int vdirty)
+{
+    L->s.evictions += vkey != CACHE_KEY_INVALID;
+    L->s.writebacks += (uint64_t)(vdirty != 0);
+    return vdirty ? vkey : CACHE_KEY_INVALID;
+}
+
+/* The level below `d` looks the line up: returns 1 on a hit (counted, r->level set), else 0 with
+ * the line filled there and its dirty victim's key in *wkey (CACHE_KEY_INVALID if none). */
+static inline int fast_below(const struct chain *ch, unsigned d, uint64_t line, unsigned cat,
+                             struct mem_result *r, uint64_t *wkey)
+{
+    struct level *L = ch->lv[d];
+    struct cache_victim v;
+    r->latency += L->latency;
+    L->s.accesses++;
+    L->s.cat[cat]++;
+    if (cache_access(L->c, line, 0, &v)) {
+        L->s.hits++;
+        r->level = L->mem_level;
+        return 1;
+    }
+    L->s.misses++;
+    L->s.cat_misses[cat]++;
+    *wkey = fast_victim(L, v.key, v.dirty);
+    if (d + 1 < ch->n)
+        cache_prefetch(ch->lv[d + 1]->c, *wkey); /* its writeback will look there */
+    return 0;
+}
+
+/* The entry level d0 missed, displacing v0key (dirty or not): go down while the line misses, then
+ * write the dirty victims back bottom-up: the victim of a level goes into the level below it once
+ * that level has been looked up (walk_line's order). A chain has at most three levels. */
+static __attribute__((noinline)) struct mem_result fast_miss(cache_hier *h, const struct chain *ch,
+                                                            unsigned d0, uint64_t line,
+                                                            unsigned cat, uint32_t latency,
+                                                            uint64_t v0key, int v0dirty)
+{
+    struct mem_result r = {latency, LEVEL_MEM};
+    struct level *L = ch->lv[d0];
+    unsigned n = ch->n;
+    L->s.misses++;
+    L->s.cat_misses[cat]++;
+    uint64_t w0 = fast_victim(L, v0key, v0dirty), w1 = CACHE_KEY_INVALID, w2 = CACHE_KEY_INVALID;
+    if (d0 + 1 < n) {
+        cache_prefetch(ch->lv[d0 + 1]->c, w0);
+        if (!fast_below(ch, d0 + 1, line, cat, &r, &w1)) {
+            if (d0 + 2 < n) {
+                if (!fast_below(ch, d0 + 2, line, cat, &r, &w2))
+                    r.latency += h->mem_latency; /* (the last level: w2 went to memory) */
+                if (w1 != CACHE_KEY_INVALID)
+                    fast_writeback(ch, d0 + 2, w1);
+            } else {
+                r.latency += h->mem_latency;
+            }
+        }
+        if (w0 != CACHE_KEY_INVALID)
+            fast_writeback(ch, d0 + 1, w0);
+    } else {
+        r.latency += h->mem_latency;
+    }
+    return r;
+}
+
+/* An access inside one line of the plain hierarchy, entering at level d0. */
+static inline __attribute__((always_inline)) struct mem_result fast_access(cache_hier *h,
+                                                                          const struct chain *ch,
+                                                                          unsigned d0,
+                                                                          uint64_t line,
+                                                                          unsigned type)
+{
+    struct level *L = ch->lv[d0];
+    cache *c = L->c;
+    unsigned cat = category(type);
+    unsigned dirtying = is_store(type) && L->wb;
+    L->s.accesses++;
+    L->s.cat[cat]++;
+    if (line == c->memo_key) { /* the line referenced last: already the most recent */
+        L->s.hits++;
+        cache_set_block(c, cache_set_of(c, line))[c->dirty_off + (c->memo_way >> 6)] |=
+            (uint64_t)dirtying << (c->memo_way & 63);
+        return (struct mem_result){L->latency, L->mem_level};
+    }
+    struct cache_victim v;
+    if (cache_access(c, line, (int)dirtying, &v)) {
+        L->s.hits++;
+        return (struct mem_result){L->latency, L->mem_level};
+    }
+    return fast_miss(h, ch, d0, line, cat, L->latency, v.key, v.dirty);
+}
+
+static __attribute__((noinline)) struct mem_result walk(cache_hier *h, const struct chain *ch,
+                                                         unsigned d0, uint64_t addr, uint32_t size,
+                                                         unsigned type, int data)
 {
     if (h->uniform && d0 < ch->n && size - 1 < ((uint32_t)1 << h->line_bits) &&
         (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits) && size)
@@ -497,6 +626,9 @@ struct mem_result cache_hier_access(cache_hier *h, unsigned cpu, uint64_t addr, 
 {
     assert(cpu < h->ncpus);
     const struct chain *ch = type == MM_EV_IFETCH ? &h->ichain[cpu] : &h->dchain[cpu];
+    /* inside one line (an access that wraps past the top of the address space is not) */
+    if (h->fast && size && (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits))
+        return fast_access(h, ch, 0, addr >> h->line_bits, type);
     return walk(h, ch, 0, addr, size, type, is_store(type));
 }
 
@@ -508,6 +640,8 @@ struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_l
     unsigned d = 0;
     while (d < ch->n && ch->lv[d]->mem_level < (unsigned)level)
         d++;
+    if (h->fast && d < ch->n && size && (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits))
+        return fast_access(h, ch, d, addr >> h->line_bits, type);
     return walk(h, ch, d, addr, size, type, is_store(type));
 }
 
@@ -517,6 +651,11 @@ void cache_hier_prefetch(const cache_hier *h, unsigned cpu, uint64_t addr, unsig
                                                   : &h->dchain[cpu % h->ncpus];
     for (unsigned k = 0; k < ch->n; k++)
         cache_prefetch(ch->lv[k]->c, addr >> ch->lv[k]->line_bits);
+}
+
+void cache_hier_set_specialised(cache_hier *h, int on)
+{
+    h->fast = on && h->fast_ok;
 }
 
 /* --- maintenance and probes ---------------------------------------------------------------- */
@@ -680,6 +819,11 @@ cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry 
     for (unsigned i = 0; i < h->ncpus * h->per_cpu + (h->llc ? 1 : 0); i++)
         if (h->levels[i].line_bits != h->line_bits)
             h->uniform = 0;
+    h->fast_ok = h->uniform && !h->llc_inclusive && !h->llc_exclusive;
+    for (unsigned i = 0; i < h->ncpus * h->per_cpu + (h->llc ? 1 : 0); i++)
+        if (h->levels[i].wt)
+            h->fast_ok = 0;
+    h->fast = h->fast_ok;
     /* one victim per line of one access per level */
     unsigned cap = MM_ACCESS_MAX_SIZE / min_line + 2;
     for (unsigned k = 0; k < 3; k++)

@@ -1,11 +1,16 @@
 #include "models/hw/setassoc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "models/common/bits.h"
 #include "models/common/xalloc.h"
+
+#define CACHE_HUGE ((size_t)2 << 20)   /* the host's large page */
+#define CACHE_HUGE_MIN ((size_t)256 << 10) /* tag stores from this size go on large pages */
 
 /* Words of replacement metadata per set. */
 static unsigned repl_words(enum cache_repl r, unsigned ways)
@@ -86,8 +91,19 @@ cache *cache_create(const struct cache_geom *g)
     c->stride = c->dirty_off + (g->ways + 63) / 64;
     if (g->ways >= 8) /* whole host lines per set: a set visit touches no line of a neighbour */
         c->stride = (c->stride + 7) & ~7u;
+    if (g->repl == REPL_LRU && (g->ways == 8 || g->ways == 16))
+        c->kind = g->ways == 16 ? CACHE_KIND_LRU16 : CACHE_KIND_LRU8;
+    assert(c->kind == CACHE_KIND_GENERAL || c->dirty_off == c->ways + c->ways / 8);
     size_t bytes = (size_t)(g->sets * c->stride * sizeof(uint64_t));
-    c->data = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (bytes >= CACHE_HUGE_MIN) {
+        /* a large tag store is visited at random: on 2 MiB pages the host's TLB covers it */
+        bytes = (bytes + CACHE_HUGE - 1) & ~(size_t)(CACHE_HUGE - 1);
+        c->data = aligned_alloc(CACHE_HUGE, bytes);
+        if (c->data)
+            (void)madvise(c->data, bytes, MADV_HUGEPAGE);
+    } else {
+        c->data = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    }
     if (!c->data) {
         fprintf(stderr, "mmusim: out of memory (asked for %zu bytes)\n", bytes);
         exit(71);

@@ -24,6 +24,7 @@
 #define CACHE_KEY_INVALID UINT64_MAX
 #define CACHE_BYTES(b) ((uint64_t)(b) * 0x0101010101010101ull) /* b in every byte */
 #define CACHE_MAX_WAYS 65536u
+#define CACHE_INLINE static inline __attribute__((always_inline))
 
 /* RRIP constants (Jaleel et al., ISCA 2010): 2-bit re-reference prediction values. */
 #define RRPV_MAX 3u           /* "distant": the next victim */
@@ -48,6 +49,10 @@ struct cache_victim {
 
 typedef struct cache cache;
 
+/* The shapes with unrolled code: LRU rank bytes over exactly 8 ways (tags in words 0-7, the ranks
+ * in word 8, the dirty bits in word 9) or 16 ways (tags 0-15, ranks 16-17, dirty bits 18). */
+enum { CACHE_KIND_GENERAL, CACHE_KIND_LRU8, CACHE_KIND_LRU16 };
+
 /* Private: visible so that the lookup inlines into its callers. */
 struct cache {
     uint64_t *data;       /* sets * stride words */
@@ -65,6 +70,7 @@ struct cache {
                              it again changes no replacement state under any policy */
     unsigned memo_way;
     unsigned stride;      /* words per set, a multiple of 8 (64 bytes) when ways >= 8 */
+    unsigned kind;        /* CACHE_KIND_*: LRU over 8 or 16 ways has unrolled code */
     unsigned dirty_off;   /* word offset of the dirty bitmap in a set block */
     enum cache_repl repl;
     unsigned psel;        /* DRRIP policy selector, 0 .. 2^DRRIP_PSEL_BITS - 1 */
@@ -86,6 +92,50 @@ static inline uint64_t *cache_set_block(const cache *c, uint64_t set)
     return c->data + set * c->stride;
 }
 
+#if defined(__SSE2__)
+/* Ways among the 8 tags at t equal to k (k in both 64-bit lanes): bit 2i set when way i matches.
+ * SSE2 has no 64-bit compare: compare 32-bit halves, narrow the 8 tags' 16 halves to 16 bytes
+ * and keep a way when both of its halves matched. */
+CACHE_INLINE unsigned cache_match8x(const uint64_t *t, __m128i k)
+{
+    __m128i e0 = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)t), k);
+    __m128i e1 = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(t + 2)), k);
+    __m128i e2 = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(t + 4)), k);
+    __m128i e3 = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(t + 6)), k);
+    __m128i b = _mm_packs_epi16(_mm_packs_epi32(e0, e1), _mm_packs_epi32(e2, e3));
+    unsigned m = (unsigned)_mm_movemask_epi8(b);
+    return m & (m >> 1) & 0x5555u;
+}
+#endif
+
+/* The way among the first 8 (16) tags at t holding key, or -1. */
+CACHE_INLINE int cache_find8(const uint64_t *t, uint64_t key)
+{
+#if defined(__SSE2__)
+    unsigned m = cache_match8x(t, _mm_set1_epi64x((long long)key));
+    return m ? (int)((unsigned)__builtin_ctz(m) >> 1) : -1;
+#else
+    for (int w = 0; w < 8; w++)
+        if (t[w] == key)
+            return w;
+    return -1;
+#endif
+}
+
+CACHE_INLINE int cache_find16(const uint64_t *t, uint64_t key)
+{
+#if defined(__SSE2__)
+    __m128i k = _mm_set1_epi64x((long long)key);
+    unsigned m = cache_match8x(t, k) | cache_match8x(t + 8, k) << 16;
+    return m ? (int)((unsigned)__builtin_ctz(m) >> 1) : -1;
+#else
+    for (int w = 0; w < 16; w++)
+        if (t[w] == key)
+            return w;
+    return -1;
+#endif
+}
+
 /* The way holding key, or -1. No state changes.
  * Every tag of the set is compared, without an early exit: the way that hits is random, and a
  * loop that stops there mispredicts its exit on nearly every lookup, which costs more than the
@@ -93,6 +143,10 @@ static inline uint64_t *cache_set_block(const cache *c, uint64_t set)
 static inline int cache_find(const cache *c, uint64_t key)
 {
     const uint64_t *tags = cache_set_block(c, cache_set_of(c, key));
+    if (c->kind == CACHE_KIND_LRU16)
+        return cache_find16(tags, key);
+    if (c->kind == CACHE_KIND_LRU8)
+        return cache_find8(tags, key);
     unsigned w = 0;
 #if defined(__SSE2__)
     const __m128i k = _mm_set1_epi64x((long long)key);
@@ -116,13 +170,79 @@ static inline int cache_find(const cache *c, uint64_t key)
 
 void cache_plru_touch(uint64_t *bits, unsigned ways, unsigned way);
 
+/* LRU ranks of 8 ways in one word: the way at `way` becomes most recent, the ranks below its
+ * rank move one up (bytes stay below 128, so adding 0x80 - r sets a byte's top bit iff its rank
+ * is at least r). */
+CACHE_INLINE uint64_t cache_rank8_touch(uint64_t rw, unsigned way)
+{
+    unsigned r = (unsigned)(rw >> (8 * way)) & 0xffu;
+    rw += (~(rw + CACHE_BYTES(0x80u - r)) & CACHE_BYTES(0x80u)) >> 7;
+    return rw & ~((uint64_t)0xff << (8 * way));
+}
+
+/* The least recent of 8 ways (rank 7). */
+CACHE_INLINE unsigned cache_rank8_victim(uint64_t rw)
+{
+    uint64_t y = rw ^ CACHE_BYTES(7u);
+    uint64_t zero = ~((y + CACHE_BYTES(0x7fu)) | y) & CACHE_BYTES(0x80u);
+    return (unsigned)__builtin_ctzll(zero) / 8;
+}
+
+/* The same over 16 ways in two words (SSE2: one register). */
+CACHE_INLINE void cache_rank16_touch(uint64_t *rw, unsigned way)
+{
+#if defined(__SSE2__)
+    __m128i r = _mm_loadu_si128((const __m128i *)rw);
+    __m128i x = _mm_set1_epi8((char)((const uint8_t *)rw)[way]);
+    r = _mm_sub_epi8(r, _mm_cmplt_epi8(r, x)); /* -1 where the rank is below x */
+    __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    r = _mm_andnot_si128(_mm_cmpeq_epi8(idx, _mm_set1_epi8((char)way)), r);
+    _mm_storeu_si128((__m128i *)rw, r);
+#else
+    unsigned r = ((const uint8_t *)rw)[way];
+    uint64_t add = CACHE_BYTES(0x80u - r);
+    rw[0] += (~(rw[0] + add) & CACHE_BYTES(0x80u)) >> 7;
+    rw[1] += (~(rw[1] + add) & CACHE_BYTES(0x80u)) >> 7;
+    ((uint8_t *)rw)[way] = 0;
+#endif
+}
+
+/* Evict the least recent of 16 ways (rank 15) and make it the most recent: every rank moves one
+ * up and 15 wraps to 0. Returns that way. */
+CACHE_INLINE unsigned cache_rank16_cycle(uint64_t *rw)
+{
+#if defined(__SSE2__)
+    __m128i r = _mm_loadu_si128((const __m128i *)rw);
+    unsigned way = (unsigned)__builtin_ctz(
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_set1_epi8(15))));
+    r = _mm_and_si128(_mm_add_epi8(r, _mm_set1_epi8(1)), _mm_set1_epi8(15));
+    _mm_storeu_si128((__m128i *)rw, r);
+    return way;
+#else
+    unsigned way = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t y = rw[i] ^ CACHE_BYTES(15u);
+        uint64_t zero = ~((y + CACHE_BYTES(0x7fu)) | y) & CACHE_BYTES(0x80u);
+        if (zero)
+            way = i * 8 + (unsigned)__builtin_ctzll(zero) / 8;
+    }
+    rw[0] = (rw[0] + CACHE_BYTES(1)) & CACHE_BYTES(15u);
+    rw[1] = (rw[1] + CACHE_BYTES(1)) & CACHE_BYTES(15u);
+    return way;
+#endif
+}
+
 /* Promote a hit way in the replacement order. */
 static inline void cache_touch(cache *c, uint64_t set, unsigned way)
 {
     uint64_t *blk = cache_set_block(c, set);
     switch (c->repl) {
     case REPL_LRU:
-        if (c->lru_ranks) {
+        if (c->kind == CACHE_KIND_LRU16) {
+            cache_rank16_touch(blk + 16, way);
+        } else if (c->kind == CACHE_KIND_LRU8) {
+            blk[8] = cache_rank8_touch(blk[8], way);
+        } else if (c->lru_ranks) {
             uint64_t *rw = blk + c->ways;
             unsigned r = ((const uint8_t *)rw)[way];
             /* every rank below r moves one up; ranks are < 128 so a byte never carries */
@@ -190,10 +310,31 @@ unsigned cache_fill_general(cache *c, uint64_t key, int dirty, struct cache_vict
 
 /* Install key (which must not be present) as the policy inserts a new line; returns its way and
  * describes the displaced line in *victim. A miss in a DRRIP leader set moves the selector. */
-static inline unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
+CACHE_INLINE unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
 {
     if (!c->lru_ranks || c->valid < c->entries)
         return cache_fill_general(c, key, dirty, victim);
+    if (c->kind != CACHE_KIND_GENERAL) {
+        uint64_t *blk = cache_set_block(c, cache_set_of(c, key));
+        unsigned way;
+        uint64_t *dw;
+        if (c->kind == CACHE_KIND_LRU16) {
+            way = cache_rank16_cycle(blk + 16);
+            dw = blk + 18;
+        } else {
+            way = cache_rank8_victim(blk[8]);
+            blk[8] = (blk[8] + CACHE_BYTES(1)) & CACHE_BYTES(7u); /* 7 wraps to 0 */
+            dw = blk + 9;
+        }
+        uint64_t bit = (uint64_t)1 << way;
+        victim->key = blk[way];
+        victim->dirty = (*dw & bit) != 0;
+        blk[way] = key;
+        *dw = (*dw & ~bit) | ((uint64_t)(dirty != 0) << way);
+        c->memo_key = key;
+        c->memo_way = way;
+        return way;
+    }
     /* the common case inline: LRU over a full cache. The victim has rank ways-1, so promoting
      * the new line to rank 0 moves every other rank up by one: no comparisons needed. */
     uint64_t *blk = cache_set_block(c, cache_set_of(c, key));
@@ -222,6 +363,86 @@ static inline unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cach
     c->memo_key = key;
     c->memo_way = way;
     return way;
+}
+
+/* cache_access for the LRU kinds over a full cache, without a branch on the outcome: a hit and a
+ * miss are one computation. The way is the matching one, or else the least recent (rank
+ * ways-1); every rank below that way's rank moves one up and the way becomes rank 0 (for the
+ * least recent way that is every rank moving up, 15 wrapping to 0: the fill's update); the tag
+ * is written either way (a hit rewrites its own key); a miss clears the way's dirty bit before
+ * `dirty` is or'ed in. The victim key is CACHE_KEY_INVALID on a hit. */
+CACHE_INLINE int cache_access_lru_full(cache *c, uint64_t key, unsigned dirty, uint64_t *vkey,
+                                       unsigned *vdirty)
+{
+    uint64_t *blk = cache_set_block(c, cache_set_of(c, key));
+    unsigned m, way;
+    uint64_t *dw;
+#if defined(__SSE2__)
+    __m128i k = _mm_set1_epi64x((long long)key);
+    if (c->kind == CACHE_KIND_LRU16) {
+        m = cache_match8x(blk, k) | cache_match8x(blk + 8, k) << 16;
+        __m128i r = _mm_loadu_si128((const __m128i *)(blk + 16));
+        unsigned lru = (unsigned)__builtin_ctz(
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_set1_epi8(15))));
+        way = m ? (unsigned)__builtin_ctz(m) >> 1 : lru;
+        __m128i x = _mm_set1_epi8((char)((const uint8_t *)(blk + 16))[way]);
+        r = _mm_sub_epi8(r, _mm_cmplt_epi8(r, x));
+        __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        r = _mm_andnot_si128(_mm_cmpeq_epi8(idx, _mm_set1_epi8((char)way)), r);
+        _mm_storeu_si128((__m128i *)(blk + 16), r);
+        dw = blk + 18;
+    } else {
+        m = cache_match8x(blk, k);
+        way = m ? (unsigned)__builtin_ctz(m) >> 1 : cache_rank8_victim(blk[8]);
+        blk[8] = cache_rank8_touch(blk[8], way);
+        dw = blk + 9;
+    }
+#else
+    if (c->kind == CACHE_KIND_LRU16) {
+        int w = cache_find16(blk, key);
+        m = w >= 0;
+        if (m)
+            cache_rank16_touch(blk + 16, (unsigned)w);
+        way = m ? (unsigned)w : cache_rank16_cycle(blk + 16);
+        dw = blk + 18;
+    } else {
+        int w = cache_find8(blk, key);
+        m = w >= 0;
+        way = m ? (unsigned)w : cache_rank8_victim(blk[8]);
+        blk[8] = cache_rank8_touch(blk[8], way);
+        dw = blk + 9;
+    }
+#endif
+    uint64_t hit = m != 0;
+    uint64_t old = blk[way], d = *dw;
+    blk[way] = key;
+    *vkey = old | (0 - hit); /* CACHE_KEY_INVALID on a hit */
+    *vdirty = (unsigned)((d >> way) & (hit ^ 1));
+    *dw = (d & ~(((uint64_t)1 << way) & (hit - 1))) | ((uint64_t)dirty << way);
+    c->memo_key = key;
+    c->memo_way = way;
+    return (int)hit;
+}
+
+/* A reference that allocates: on a hit, returns 1 (the line marked dirty when `dirty`); on a miss,
+ * fills key (dirty when `dirty`) as cache_fill does, describes the displaced line in *victim and
+ * returns 0. The same as cache_lookup then, on a miss, cache_fill, in fewer steps. */
+CACHE_INLINE int cache_access(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
+{
+    if (c->kind != CACHE_KIND_GENERAL && c->valid == c->entries) {
+        unsigned vd;
+        int hit = cache_access_lru_full(c, key, dirty != 0, &victim->key, &vd);
+        victim->dirty = (int)vd;
+        return hit;
+    }
+    int w = cache_lookup(c, key);
+    if (w >= 0) {
+        if (dirty)
+            cache_mark_dirty(c, key, (unsigned)w);
+        return 1;
+    }
+    cache_fill(c, key, dirty, victim);
+    return 0;
 }
 
 /* Remove key if present: returns 1 and its dirty bit in *dirty (may be NULL), else 0. */

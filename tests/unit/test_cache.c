@@ -791,6 +791,100 @@ START_TEST(matches_reference_inclusive)
 }
 END_TEST
 
+/* --- the specialised path against the general one --------------------------------------------
+ * The plain configurations (uniform lines, non-inclusive, write-back or reference) take a
+ * specialised path; two hierarchies fed the same traffic, one forced onto the general path, must
+ * agree on every result, every counter after every access, and every line held. */
+
+static void lockstep(const struct cache_hier_params *hp, unsigned seed, int n)
+{
+    mm_err err;
+    stats_registry *ra = stats_create(), *rb = stats_create();
+    cache_hier *a = cache_hier_create(hp, ra, &err), *b = cache_hier_create(hp, rb, &err);
+    ck_assert_msg(a && b, "%s", err.msg);
+    cache_hier_set_specialised(b, 0);
+    rng r;
+    rng_seed(&r, seed);
+    uint64_t prev = 0, seq = 0;
+    static const uint32_t sizes[] = {1, 4, 8, 8, 8, 16, 64, 100};
+    for (int i = 0; i < n; i++) {
+        uint64_t x = rng_below(&r, 100), addr;
+        if (x < 35)
+            addr = seq += 8;
+        else if (x < 65)
+            addr = rng_below(&r, 1 << 20);
+        else if (x < 95)
+            addr = prev + rng_below(&r, 2048) - 1024;
+        else
+            addr = UINT64_MAX - rng_below(&r, 1 << 12); /* the top of the address space */
+        prev = addr;
+        uint32_t size = sizes[rng_below(&r, 8)];
+        unsigned type = (unsigned)rng_below(&r, 4), cpu = (unsigned)rng_below(&r, hp->ncpus);
+        struct mem_result ma, mb;
+        if (rng_below(&r, 50) == 0) {
+            enum mem_level lv = (enum mem_level)(1 + rng_below(&r, 3));
+            if (type == MM_EV_IFETCH)
+                type = MM_EV_READ;
+            ma = cache_hier_access_from(a, cpu, lv, addr, size, type);
+            mb = cache_hier_access_from(b, cpu, lv, addr, size, type);
+        } else {
+            ma = cache_hier_access(a, cpu, addr, size, type);
+            mb = cache_hier_access(b, cpu, addr, size, type);
+        }
+        ck_assert_uint_eq(ma.latency, mb.latency);
+        ck_assert_uint_eq(ma.level, mb.level);
+        if (rng_below(&r, 2000) == 0) {
+            cache_hier_invalidate_range(a, addr, 4096);
+            cache_hier_invalidate_range(b, addr, 4096);
+        }
+        if (i % 97 == 0 || i == n - 1) {
+            for (size_t k = 0; k < stats_count(ra); k++) {
+                const stats_entry *ea = stats_at(ra, k), *eb = stats_at(rb, k);
+                ck_assert_str_eq(ea->name, eb->name);
+                ck_assert_msg(stats_value(ea) == stats_value(eb), "access %d: %s %llu, general %llu",
+                              i, ea->name, (unsigned long long)stats_value(ea),
+                              (unsigned long long)stats_value(eb));
+            }
+            for (unsigned c = 0; c < hp->ncpus; c++)
+                for (unsigned w = CACHE_L1I; w <= CACHE_LLC; w++)
+                    ck_assert_int_eq(cache_hier_contains(a, c, (enum cache_which)w, prev),
+                                     cache_hier_contains(b, c, (enum cache_which)w, prev));
+        }
+    }
+    ck_assert_uint_gt(stats_value(stats_find(ra, hp->ncpus > 1 ? "cache.cpu0.l1d.evictions"
+                                                                : "cache.l1d.evictions")), 1000);
+    cache_hier_destroy(a);
+    cache_hier_destroy(b);
+    stats_destroy(ra);
+    stats_destroy(rb);
+}
+
+START_TEST(specialised_path_matches_general_path)
+{
+    static const enum cache_write_policy wps[] = {WP_WRITEBACK_ALLOCATE, WP_REFERENCE_ONLY};
+    unsigned seed = 900;
+    for (unsigned repl = REPL_LRU; repl <= REPL_DRRIP; repl++)
+        for (unsigned wi = 0; wi < 3; wi++)
+            for (unsigned shape = 0; shape < 4; shape++) {
+                struct cache_hier_params hp = small(wi < 2 ? wps[wi] : WP_WRITEBACK_ALLOCATE);
+                if (wi == 2) /* mixed: a reference-only L2 between write-back levels */
+                    hp.l2.write_policy = WP_REFERENCE_ONLY;
+                hp.ncpus = shape & 1 ? 2 : 1;
+                hp.l2_enabled = shape < 2;
+                /* the geometries the fast cases specialise (8 and 16 ways) and others */
+                hp.l1d.assoc = repl == REPL_PLRU ? 8 : (shape == 3 ? 3 : 8);
+                hp.l1d.size = 512ull * hp.l1d.assoc;
+                hp.l2.size = 16384, hp.l2.assoc = 16;
+                hp.llc.assoc = shape == 2 ? 1024 : (shape == 3 ? 12 : 16);
+                if (repl == REPL_PLRU && shape == 3)
+                    hp.llc.assoc = 32;
+                hp.llc.size = hp.llc.assoc == 1024 ? 65536 : 4096ull * hp.llc.assoc;
+                hp.l1d.repl = hp.l1i.repl = hp.l2.repl = hp.llc.repl = (enum cache_repl)repl;
+                lockstep(&hp, seed++, 20000);
+            }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -818,6 +912,7 @@ int main(void)
     tcase_add_test(tc, matches_reference_cachegrind_shape);
     tcase_add_test(tc, matches_reference_three_levels);
     tcase_add_test(tc, matches_reference_inclusive);
+    tcase_add_test(tc, specialised_path_matches_general_path);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
