@@ -17,6 +17,7 @@ static void usage(FILE *out)
             "  convert  convert any supported trace to the native format\n"
             "  gen      generate a synthetic trace (stream, stride, random, chase, zipf, mix)\n"
             "  bench    measure decoding and simulation speed\n"
+            "  mrc      miss-ratio curves of every cache and TLB size, one pass (mmusim mrc --help)\n"
             "  version  print the version\n",
             MMUSIM_VERSION);
 }
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
         return cmd_gen(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "mrc"))
+        return cmd_mrc(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mmusim %s\n", MMUSIM_VERSION);
         return 0;
