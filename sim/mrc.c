@@ -80,6 +80,8 @@ struct reuse_stack {
     uint32_t *owner; /* bounded stacks: time -> slot (RU_FREE if unmarked) */
     uint32_t oldest; /* bounded stacks: no mark below it */
     uint64_t limit, evicted;
+    uint64_t last; /* the most recent key (RU_EMPTY if none): its next reference has distance 1
+                      and changes nothing, so it needs no lookup */
 };
 
 static inline uint64_t slot_key(const struct ru_slot *s)
@@ -191,6 +193,7 @@ reuse_stack *reuse_create(void)
     reuse_stack *r = xcalloc(1, sizeof *r);
     ru_alloc_slots(r, 1024);
     ru_rebuild_times(r, RU_MIN_CAP, 0);
+    r->last = RU_EMPTY;
     return r;
 }
 
@@ -297,6 +300,9 @@ static void ru_remove_slot(reuse_stack *r, uint64_t i);
 
 static ALWAYS_INLINE uint64_t ru_access_h(reuse_stack *r, uint64_t key, uint64_t h)
 {
+    if (key == r->last)
+        return 1;
+    r->last = key;
     if (__builtin_expect((r->count + 1) * 4 > (r->mask + 1) * 3, 0))
         ru_grow_table(r);
     if (__builtin_expect(r->now == r->cap, 0))
@@ -355,6 +361,8 @@ uint64_t reuse_access(reuse_stack *r, uint64_t key)
  * the probe run into the hole when their home slot does not lie cyclically in (hole, their slot]. */
 static void ru_remove_slot(reuse_stack *r, uint64_t i)
 {
+    if (slot_key(&r->slots[i]) == r->last)
+        r->last = RU_EMPTY;
     uint32_t t = r->slots[i].time;
     ru_unmark(r, t);
     if (r->owner)
