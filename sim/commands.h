@@ -9,5 +9,6 @@ int cmd_convert(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_mrc(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static void usage(FILE *out)
             "  gen      generate a synthetic trace (stream, stride, random, chase, zipf, mix)\n"
             "  bench    measure decoding and simulation speed\n"
             "  capture  run a program under valgrind and write its trace with OS events\n"
+            "  mrc      miss-ratio curves of every cache and TLB size, one pass (mmusim mrc --help)\n"
             "  version  print the version\n",
             MMUSIM_VERSION);
 }
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
         return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "capture"))
         return cmd_capture(argc - 1, argv + 1);
+    if (!strcmp(cmd, "mrc"))
+        return cmd_mrc(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mmusim %s\n", MMUSIM_VERSION);
         return 0;

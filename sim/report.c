@@ -247,6 +247,18 @@ static json_t *hist_json(const hist *h)
     json_object_set_new(o, "p999", json_integer((json_int_t)hist_quantile(h, 0.999)));
     json_object_set_new(o, "max", json_integer((json_int_t)h->max));
     json_object_set_new(o, "relative_error", json_real(HIST_REL_ERROR));
+    /* the non-empty buckets, [[low, high, count], ...] ascending: enough for a histogram or a CDF */
+    json_t *buckets = json_array();
+    for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+        if (!h->buckets[b])
+            continue;
+        json_t *row = json_array();
+        json_array_append_new(row, json_integer((json_int_t)hist_bucket_low(b)));
+        json_array_append_new(row, json_integer((json_int_t)hist_bucket_high(b)));
+        json_array_append_new(row, json_integer((json_int_t)h->buckets[b]));
+        json_array_append_new(buckets, row);
+    }
+    json_object_set_new(o, "buckets", buckets);
     return o;
 }
 

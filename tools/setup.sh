@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(cmake make gcc pkg-config libc6-dev
           zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev libelf-dev
           libinih-dev libjansson-dev check
-          xz-utils zstd gzip valgrind python3
+          xz-utils zstd gzip valgrind python3 gnuplot-nox
           clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
