@@ -7,14 +7,14 @@
 #include "models/common/bits.h"
 #include "models/common/xalloc.h"
 #include "models/hw/cache.h"
-#include "models/os/frame_alloc.h"
+#include "sim/translate.h"
 
 #define ENGINE_BATCH 4096
 
 struct engine {
     stats_registry *reg;
     cache_hier *caches;
-    frame_alloc *frames;
+    xlate *xl; /* the translate path when [mmu] translate */
     int translate;
     unsigned ncpus;
     uint32_t clip_size; /* data accesses are cut to this many bytes (cachegrind's rule) */
@@ -27,6 +27,8 @@ struct engine {
     uint64_t instructions;
     uint64_t access_cycles;
     uint64_t bad_records;
+    uint64_t page_splits;   /* accesses that straddle two pages (two translations) */
+    uint64_t failed;        /* accesses whose fault could not be handled */
     hist latency_data;
     hist latency_ifetch;
 
@@ -131,8 +133,16 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     e->caches = cache_hier_create(&hp, reg, err);
     if (!e->caches)
         goto fail;
-    if (e->translate)
-        e->frames = frame_alloc_create(log2_u64(page_size), dram_size, reg);
+    (void)dram_size;
+    if (e->translate) {
+        e->xl = xlate_create(cfg, e->ncpus, e->caches, seed, reg, err);
+        if (!e->xl)
+            goto fail;
+        stats_counter(reg, "mmu", "page_splits", &e->page_splits,
+                      "accesses that straddle two pages: two translations and two cache accesses");
+        stats_counter(reg, "mmu", "failed_accesses", &e->failed,
+                      "accesses not performed because their page fault could not be handled");
+    }
 
     stats_counter(reg, "sim", "records", &e->records, "trace records simulated (accesses and OS events)");
     stats_counter(reg, "sim", "accesses", &e->accesses, "memory accesses simulated");
@@ -175,8 +185,8 @@ void engine_destroy(engine *e)
 {
     if (!e)
         return;
+    xlate_destroy(e->xl);
     cache_hier_destroy(e->caches);
-    frame_alloc_destroy(e->frames);
     free(e->batch);
     free(e);
 }
@@ -222,6 +232,44 @@ static int at_mark(engine *e, const struct engine_opts *o, struct run_marks *m)
     }
     m->next_mark = next_mark_after(o, m);
     return 0;
+}
+
+/* An access that straddles two pages: each page translated, each piece a cache access of its own
+ * (the hierarchy takes one physically contiguous range); the slower piece sets the latency. */
+static __attribute__((noinline)) struct mem_result split_access(engine *e, const struct mm_event *ev,
+                                                                uint32_t size, uint64_t pa,
+                                                                uint32_t tlat)
+{
+    e->page_splits++;
+    uint32_t first = 4096u - (uint32_t)(ev->addr & 0xfff);
+    uint64_t pa2;
+    struct mem_result r = {tlat, LEVEL_L1};
+    if (xlate_access(e->xl, ev->cpu, ev->pid, ev->addr + first, ev->type, &pa2, &r.latency)) {
+        e->failed++;
+        return r;
+    }
+    struct mem_result a = cache_hier_access(e->caches, ev->cpu, pa, first, ev->type);
+    struct mem_result b = cache_hier_access(e->caches, ev->cpu, pa2, size - first, ev->type);
+    r.latency += a.latency > b.latency ? a.latency : b.latency;
+    r.level = a.level > b.level ? a.level : b.level;
+    return r;
+}
+
+/* translate (TLB, walk, fault) then the caches; the latency is the sum */
+static inline struct mem_result translated_access(engine *e, const struct mm_event *ev, uint32_t size)
+{
+    uint64_t pa;
+    uint32_t tlat = 0;
+    if (__builtin_expect(xlate_access(e->xl, ev->cpu, ev->pid, ev->addr, ev->type, &pa, &tlat), 0)) {
+        e->failed++;
+        struct mem_result r = {tlat, LEVEL_L1};
+        return r;
+    }
+    if (__builtin_expect((ev->addr & 0xfff) + size > 4096u, 0))
+        return split_access(e, ev, size, pa, tlat);
+    struct mem_result r = cache_hier_access(e->caches, ev->cpu, pa, size, ev->type);
+    r.latency += tlat;
+    return r;
 }
 
 static int check_access(const struct mm_event *ev, const engine *e, size_t ti, uint64_t index,
@@ -286,6 +334,8 @@ int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
                 if (__builtin_expect(!mm_event_is_access(ev), 0)) {
                     e->os_events++;
                     e->instructions += ev->gap;
+                    if (e->xl)
+                        xlate_os_event(e->xl, ev);
                     continue;
                 }
                 if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
@@ -299,15 +349,14 @@ int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
                     res->measured = m.warm ? m.done - o->warmup : 0;
                     return -1;
                 }
-                uint64_t addr = ev->addr;
-                if (e->translate) {
-                    int faulted;
-                    addr = frame_alloc_translate(e->frames, ev->pid, addr, &faulted);
-                }
                 uint32_t size = ev->size;
                 if (ev->type != MM_EV_IFETCH && size > e->clip_size)
                     size = e->clip_size;
-                struct mem_result r = cache_hier_access(e->caches, ev->cpu, addr, size, ev->type);
+                struct mem_result r;
+                if (e->translate)
+                    r = translated_access(e, ev, size);
+                else
+                    r = cache_hier_access(e->caches, ev->cpu, ev->addr, size, ev->type);
                 e->accesses++;
                 e->by_type[ev->type]++;
                 e->instructions += ev->gap;
