@@ -233,15 +233,15 @@ uint64_t mmu_shootdown(mmu *m, unsigned initiator, uint64_t root, uint64_t va, u
     return cost;
 }
 
-/* Drops what a CPU caches for va (a page fault does so, SDM 4.10.4.1). */
-static void drop_va(mmu *m, struct mmu_cpu *c, uint64_t vm)
+/* Drops what a CPU caches for va (a page fault does so, SDM 4.10.4.1). `missed`: the TLB the
+ * access used and the STLB were just looked up without finding va, so hold nothing to drop. */
+static void drop_va(struct mmu_cpu *c, uint64_t vm, const tlb *used, int missed)
 {
     tlb *levels[3] = {c->l1i, c->l1d, c->stlb};
     for (unsigned i = 0; i < 3; i++)
-        if (levels[i])
+        if (levels[i] && !(missed && (levels[i] == used || levels[i] == c->stlb)))
             tlb_invalidate_page(levels[i], vm, c->tag);
     walker_invalidate_va(c->w, vm, c->tag);
-    (void)m;
 }
 
 /* Calls the kernel model; 0 when handled. */
@@ -258,7 +258,7 @@ static int take_fault(mmu *m, unsigned cpu, enum walk_stage stage, uint64_t addr
 }
 
 int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_t *pa,
-                       uint32_t *cycles)
+                       uint32_t *cycles, int probed_4k)
 {
     struct mmu_cpu *c = &m->cpu[cpu];
     tlb *t1 = type == MM_EV_IFETCH ? c->l1i : c->l1d;
@@ -275,7 +275,7 @@ int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_
     if (t1) {
         lat += t1->latency;
         t1->s.accesses++;
-        uint64_t *p = tlb_lookup(t1, vm, c->tag, &size);
+        uint64_t *p = tlb_lookup(t1, vm, c->tag, &size, probed_4k);
         if (p) {
             t1->s.hits++;
             t1->s.hits_size[size]++;
@@ -289,7 +289,7 @@ int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_
     if (!found && t2) {
         lat += t2->latency;
         t2->s.accesses++;
-        uint64_t *p = tlb_lookup(t2, vm, c->tag, &size);
+        uint64_t *p = tlb_lookup(t2, vm, c->tag, &size, 0);
         if (p) {
             t2->s.hits++;
             t2->s.hits_size[size]++;
@@ -307,15 +307,17 @@ int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_
         }
         goto done;
     }
+    int refresh = 0; /* the entries may be present: update them in place */
     if (found) {
         if (((pay | TLB_D) & need) == need) {
+            refresh = 1;
             m->s.dirty_assists++; /* the walk below sets D and refreshes the entries */
         } else {
             /* the cached rights deny the access: #PF without a walk */
             m->s.protection_faults++;
             uint32_t err = WALK_ERR_P | (need & TLB_W ? WALK_ERR_W : 0) | (user ? WALK_ERR_U : 0) |
                            (type == MM_EV_IFETCH ? WALK_ERR_I : 0);
-            drop_va(m, c, vm);
+            drop_va(c, vm, t1, 0);
             if (take_fault(m, cpu, WALK_STAGE_GUEST, va, c->root, err, type, &lat))
                 goto unresolved;
         }
@@ -333,19 +335,19 @@ int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_
         if (faults == MMU_MAX_FAULTS)
             goto unresolved;
         if (r.fault_stage == WALK_STAGE_GUEST)
-            drop_va(m, c, vm);
+            drop_va(c, vm, t1, !found);
         if (take_fault(m, cpu, r.fault_stage, r.fault_addr,
                        r.fault_stage == WALK_STAGE_HOST ? m->host_root : c->root, r.fault_err, type,
                        &lat))
             goto unresolved;
     }
     if (t2) {
-        tlb_fill(t2, vm, size, c->tag, pay);
+        (refresh ? tlb_refill : tlb_fill)(t2, vm, size, c->tag, pay);
         if (l2_missed)
             t2->s.misses_size[size]++;
     }
     if (t1) {
-        tlb_fill(t1, vm, size, c->tag, pay);
+        (refresh ? tlb_refill : tlb_fill)(t1, vm, size, c->tag, pay);
         if (l1_missed)
             t1->s.misses_size[size]++;
     }

@@ -126,8 +126,9 @@ struct mmu {
     struct mmu_stats s;
 };
 
+/* probed_4k: the inline path probed the L1's 4 KiB key and missed */
 int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_t *pa,
-                       uint32_t *cycles);
+                       uint32_t *cycles, int probed_4k);
 
 /* Translates va for an access of `type` on cpu (which must have an address space loaded): 0 with
  * *pa, or -1 when a fault could not be handled. Adds the translation's latency to *cycles. */
@@ -136,10 +137,12 @@ static inline int mmu_translate(mmu *m, unsigned cpu, uint64_t va, unsigned type
 {
     struct mmu_cpu *c = &m->cpu[cpu];
     struct tlb_array *a = type == MM_EV_IFETCH ? c->fast_i : c->fast_d;
+    int probed = 0;
     if (__builtin_expect(a != NULL, 1)) {
         uint64_t vm = va & m->va_mask;
         uint64_t key = (vm >> 12) | c->tagbits;
         int w = cache_lookup(a->c, key);
+        probed = w < 0;
         if (__builtin_expect(w >= 0, 1)) {
             uint64_t p = a->pay[cache_set_of(a->c, key) * a->ways + (unsigned)w];
             /* a user access (the lower half) needs TLB_U */
@@ -156,7 +159,7 @@ static inline int mmu_translate(mmu *m, unsigned cpu, uint64_t va, unsigned type
             }
         }
     }
-    return mmu_translate_slow(m, cpu, va, type, pa, cycles);
+    return mmu_translate_slow(m, cpu, va, type, pa, cycles, probed);
 }
 
 #endif

@@ -129,12 +129,9 @@ void pwc_fill(pwc *c, unsigned level, uint64_t va, uint64_t tag, uint64_t pay)
         return;
     struct pwc_level *L = &c->lv[level];
     uint64_t key = pwc_key(va, level, tag);
-    int w = cache_find(L->c, key);
-    if (w < 0) {
-        struct cache_victim v;
-        w = (int)cache_fill(L->c, key, 0, &v);
-    }
-    L->pay[cache_set_of(L->c, key) * L->ways + (unsigned)w] = pay;
+    struct cache_victim v;
+    unsigned w = cache_fill(L->c, key, 0, &v);
+    L->pay[cache_set_of(L->c, key) * L->ways + w] = pay;
 }
 
 void pwc_flush(pwc *c)

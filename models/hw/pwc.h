@@ -42,6 +42,8 @@ void pwc_destroy(pwc *c);
  * 0 when none holds it. *latency: the cycles the lookup took (the answering level's latency, or the
  * largest latency among the levels present when none hit). */
 unsigned pwc_lookup(pwc *c, uint64_t va, uint64_t tag, uint64_t *pay, unsigned *latency);
+/* Installs va's level-L entry; it must not be present (the walker fills only levels that missed
+ * in this walk, which is what a lookup that stops at the deepest hit guarantees). */
 void pwc_fill(pwc *c, unsigned level, uint64_t va, uint64_t tag, uint64_t pay);
 
 /* Drop everything; the entries of one tag; the entries that would serve va for tag. */

@@ -112,82 +112,109 @@ void tlb_destroy(tlb *t)
     free(t);
 }
 
-static uint64_t *lookup_tag(tlb *t, uint64_t va, uint64_t tag, unsigned *size)
+static inline unsigned key_size(uint64_t key)
 {
-    for (unsigned i = 0; i < TLB_SIZES; i++) {
-        struct tlb_array *a = &t->arr[i];
-        if (!a->c || !a->used)
+    return (unsigned)(key >> TLB_KEY_SIZE_SHIFT) & 3u;
+}
+
+static uint64_t *lookup_tag(tlb *t, uint64_t va, uint64_t tag, unsigned *size, int skip_4k)
+{
+    for (unsigned s = skip_4k ? 1 : 0; s < TLB_SIZES; s++) {
+        if (t->holder[s] < 0)
             continue;
-        for (unsigned s = 0; s < TLB_SIZES; s++) {
-            if (!(a->sizes & (1u << s)))
-                continue;
-            uint64_t *p = tlb_array_lookup(a, tlb_key(va, s, tag));
-            if (p) {
-                *size = s;
-                return p;
-            }
+        struct tlb_array *a = &t->arr[t->holder[s]];
+        if (!a->count[s])
+            continue;
+        uint64_t *p = tlb_array_lookup(a, tlb_key(va, s, tag));
+        if (p) {
+            *size = s;
+            return p;
         }
     }
     return NULL;
 }
 
-uint64_t *tlb_lookup(tlb *t, uint64_t va, uint64_t tag, unsigned *size)
+uint64_t *tlb_lookup(tlb *t, uint64_t va, uint64_t tag, unsigned *size, int skip_4k)
 {
-    uint64_t *p = lookup_tag(t, va, tag, size);
+    uint64_t *p = lookup_tag(t, va, tag, size, skip_4k);
     if (!p && t->has_global)
-        p = lookup_tag(t, va, TLB_TAG_GLOBAL, size);
+        p = lookup_tag(t, va, TLB_TAG_GLOBAL, size, 0);
     return p;
+}
+
+static void fill_key(tlb *t, struct tlb_array *a, uint64_t key, unsigned size, uint64_t pay)
+{
+    struct cache_victim v;
+    unsigned way = cache_fill(a->c, key, 0, &v);
+    a->pay[cache_set_of(a->c, key) * a->ways + way] = pay;
+    a->count[size]++;
+    t->s.fills++;
+    if (v.key != CACHE_KEY_INVALID) {
+        a->count[key_size(v.key)]--;
+        t->s.evictions++;
+    }
 }
 
 void tlb_fill(tlb *t, uint64_t va, unsigned size, uint64_t tag, uint64_t pay)
 {
     if (size >= TLB_SIZES || t->holder[size] < 0)
         return;
-    struct tlb_array *a = &t->arr[t->holder[size]];
     if (pay & TLB_G) {
         tag = TLB_TAG_GLOBAL;
         t->has_global = 1;
     }
+    fill_key(t, &t->arr[t->holder[size]], tlb_key(va, size, tag), size, pay);
+}
+
+void tlb_refill(tlb *t, uint64_t va, unsigned size, uint64_t tag, uint64_t pay)
+{
+    if (size >= TLB_SIZES || t->holder[size] < 0)
+        return;
+    if (pay & TLB_G) {
+        tag = TLB_TAG_GLOBAL;
+        t->has_global = 1;
+    }
+    struct tlb_array *a = &t->arr[t->holder[size]];
     uint64_t key = tlb_key(va, size, tag);
     int w = cache_find(a->c, key);
-    if (w >= 0) { /* the same page again (a dirty-bit update): refresh in place */
-        a->pay[cache_set_of(a->c, key) * a->ways + (unsigned)w] = pay;
-        cache_touch(a->c, cache_set_of(a->c, key), (unsigned)w);
+    if (w < 0) {
+        fill_key(t, a, key, size, pay);
         return;
     }
-    struct cache_victim v;
-    unsigned way = cache_fill(a->c, key, 0, &v);
-    a->pay[cache_set_of(a->c, key) * a->ways + way] = pay;
-    a->used = 1;
-    t->s.fills++;
-    if (v.key != CACHE_KEY_INVALID)
-        t->s.evictions++;
+    a->pay[cache_set_of(a->c, key) * a->ways + (unsigned)w] = pay;
+    cache_touch(a->c, cache_set_of(a->c, key), (unsigned)w);
 }
 
 unsigned tlb_invalidate_page(tlb *t, uint64_t va, uint64_t tag)
 {
     unsigned dropped = 0;
-    for (unsigned i = 0; i < TLB_SIZES; i++) {
-        struct tlb_array *a = &t->arr[i];
-        if (!a->c || !a->used)
+    for (unsigned s = 0; s < TLB_SIZES; s++) {
+        if (t->holder[s] < 0)
             continue;
-        for (unsigned s = 0; s < TLB_SIZES; s++) {
-            if (!(a->sizes & (1u << s)))
-                continue;
-            dropped += (unsigned)cache_invalidate(a->c, tlb_key(va, s, tag), NULL);
-            if (t->has_global)
-                dropped += (unsigned)cache_invalidate(a->c, tlb_key(va, s, TLB_TAG_GLOBAL), NULL);
-        }
+        struct tlb_array *a = &t->arr[t->holder[s]];
+        if (!a->count[s])
+            continue;
+        unsigned n = (unsigned)cache_invalidate(a->c, tlb_key(va, s, tag), NULL);
+        if (t->has_global)
+            n += (unsigned)cache_invalidate(a->c, tlb_key(va, s, TLB_TAG_GLOBAL), NULL);
+        a->count[s] -= n;
+        dropped += n;
     }
     t->s.invalidations += dropped;
     return dropped;
 }
 
+struct drop_ctx {
+    struct tlb_array *a;
+    uint64_t dropped;
+};
+
 static void count_drop(void *ctx, uint64_t key, int dirty)
 {
-    (void)key;
     (void)dirty;
-    (*(uint64_t *)ctx)++;
+    struct drop_ctx *d = ctx;
+    d->a->count[key_size(key)]--;
+    d->dropped++;
 }
 
 uint64_t tlb_flush(tlb *t, enum tlb_flush_kind kind, uint64_t tag)
@@ -195,22 +222,23 @@ uint64_t tlb_flush(tlb *t, enum tlb_flush_kind kind, uint64_t tag)
     uint64_t dropped = 0;
     for (unsigned i = 0; i < TLB_SIZES; i++) {
         struct tlb_array *a = &t->arr[i];
-        if (!a->c || !a->used)
+        if (!a->c || !(a->count[0] | a->count[1] | a->count[2]))
             continue;
+        struct drop_ctx d = {a, 0};
         switch (kind) {
         case TLB_FLUSH_ALL:
-            cache_flush(a->c, count_drop, &dropped);
-            a->used = 0;
+            cache_flush(a->c, count_drop, &d);
             break;
         case TLB_FLUSH_NON_GLOBAL:
             cache_invalidate_range(a->c, 0, ((uint64_t)TLB_TAG_GLOBAL << TLB_TAG_SHIFT) - 1,
-                                   count_drop, &dropped);
+                                   count_drop, &d);
             break;
         case TLB_FLUSH_TAG:
             cache_invalidate_range(a->c, tag << TLB_TAG_SHIFT, ((tag + 1) << TLB_TAG_SHIFT) - 1,
-                                   count_drop, &dropped);
+                                   count_drop, &d);
             break;
         }
+        dropped += d.dropped;
     }
     if (kind == TLB_FLUSH_ALL)
         t->has_global = 0;

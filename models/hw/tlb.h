@@ -78,7 +78,7 @@ struct tlb_array {
     uint64_t *pay;  /* payload per (set, way) */
     unsigned ways;
     unsigned sizes; /* bit s: holds entries of size s */
-    int used;       /* may hold entries (cleared by a flush of everything) */
+    uint64_t count[TLB_SIZES]; /* valid entries of each size: a size with none is not probed */
 };
 
 struct tlb_stats {
@@ -111,14 +111,17 @@ static inline uint64_t *tlb_array_lookup(struct tlb_array *a, uint64_t key)
     return &a->pay[cache_set_of(a->c, key) * a->ways + (unsigned)w];
 }
 
-/* Looks va (masked to the address width) up for tag in every array and size, then as a global
- * entry. Returns the payload (and *size) or NULL. Counts nothing: the caller counts accesses,
- * hits and misses, since a lookup may be a repeat (the engine's inline probe). */
-uint64_t *tlb_lookup(tlb *t, uint64_t va, uint64_t tag, unsigned *size);
+/* Looks va (masked to the address width) up for tag in every array and size that holds entries,
+ * then as a global entry. Returns the payload (and *size) or NULL. skip_4k: the 4 KiB key for tag
+ * was probed already (the MMU's inline path) and missed. Counts nothing: the caller counts
+ * accesses, hits and misses. */
+uint64_t *tlb_lookup(tlb *t, uint64_t va, uint64_t tag, unsigned *size, int skip_4k);
 
-/* Installs the translation of va's page of `size` (pay: TLB_ADDR_MASK bits and flags), replacing
- * an entry for the same page; a no-op when no array holds that size. Counts fills, evictions. */
+/* Installs the translation of va's page of `size` (pay: TLB_ADDR_MASK bits and flags), which must
+ * not be present; a no-op when no array holds that size. Counts fills, evictions. */
 void tlb_fill(tlb *t, uint64_t va, unsigned size, uint64_t tag, uint64_t pay);
+/* The same when an entry for the page may be present: it is updated in place. */
+void tlb_refill(tlb *t, uint64_t va, unsigned size, uint64_t tag, uint64_t pay);
 
 /* INVLPG: drops every entry (of any size) that maps va for tag, and global ones. Returns how
  * many were dropped (counted as invalidations). */

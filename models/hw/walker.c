@@ -163,10 +163,11 @@ static int host_translate(walker *w, const struct walk_req *rq, uint64_t gpa, in
     }
     for (;; level--) {
         uint64_t epa = (table << 12) | (uint64_t)entry_index(g, level) * 8;
+        /* the value first: its host-memory miss overlaps the simulated load */
+        uint64_t e = w->host_mem.read(w->host_mem.ctx, epa);
         res->cycles += load(w, epa);
         res->refs++;
         w->s.host_refs++;
-        uint64_t e = w->host_mem.read(w->host_mem.ctx, epa);
         if (!(e & WALK_PTE_P)) {
             set_fault(res, WALK_STAGE_HOST, gpa, write ? WALK_ERR_W : 0);
             return 1;
@@ -220,9 +221,9 @@ void walker_walk(walker *w, const struct walk_req *rq, struct walk_result *res)
                 goto out;
             w->s.guest_refs++;
         }
+        uint64_t e = w->mem.read(w->mem.ctx, epa_g);
         res->cycles += load(w, epa);
         res->refs++;
-        uint64_t e = w->mem.read(w->mem.ctx, epa_g);
         if (!(e & WALK_PTE_P)) {
             set_fault(res, WALK_STAGE_GUEST, rq->va, err_bits);
             goto out;
