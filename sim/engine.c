@@ -197,6 +197,7 @@ struct run_marks {
     uint64_t done;      /* accesses simulated since the run started (after skip) */
     uint64_t next_mark; /* the next value of `done` at which something happens */
     int warm;           /* warmup over: statistics on */
+    uint64_t bad;       /* index in the batch of a bad record */
 };
 
 static uint64_t next_mark_after(const struct engine_opts *o, const struct run_marks *m)
@@ -284,19 +285,76 @@ static int check_access(const struct mm_event *ev, const engine *e, size_t ti, u
     return 0;
 }
 
+enum batch_end { BATCH_DONE, BATCH_MAX, BATCH_BAD };
+
+/* The records of one batch. Specialised for translate off and on (the call sites pass a constant),
+ * so the cache-only loop carries nothing of the translate path. */
+static inline __attribute__((always_inline)) enum batch_end
+run_batch(engine *e, const struct engine_opts *o, struct engine_result *res, struct run_marks *m,
+          long n, const int translate)
+{
+    hist *lat_of_type[4] = {&e->latency_data, &e->latency_data, &e->latency_ifetch,
+                            &e->latency_data};
+    uint64_t done = m->done, next_mark = m->next_mark; /* in registers */
+    enum batch_end end = BATCH_DONE;
+    for (long i = 0; i < n; i++) {
+        const struct mm_event *ev = &e->batch[i];
+        e->records++;
+        res->records++;
+        if (__builtin_expect(!mm_event_is_access(ev), 0)) {
+            e->os_events++;
+            e->instructions += ev->gap;
+            if (translate)
+                xlate_os_event(e->xl, ev);
+            continue;
+        }
+        if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
+                                 ev->cpu >= e->ncpus, 0)) {
+            if (o->keep_going) {
+                e->bad_records++;
+                continue;
+            }
+            m->bad = (uint64_t)i;
+            end = BATCH_BAD;
+            break;
+        }
+        uint32_t size = ev->size;
+        if (ev->type != MM_EV_IFETCH && size > e->clip_size)
+            size = e->clip_size;
+        struct mem_result r;
+        if (translate)
+            r = translated_access(e, ev, size);
+        else
+            r = cache_hier_access(e->caches, ev->cpu, ev->addr, size, ev->type);
+        e->accesses++;
+        e->by_type[ev->type]++;
+        e->instructions += ev->gap;
+        e->access_cycles += r.latency;
+        hist_record(lat_of_type[ev->type], r.latency);
+        if (__builtin_expect(++done == next_mark, 0)) {
+            m->done = done;
+            if (at_mark(e, o, m)) {
+                end = BATCH_MAX;
+                break;
+            }
+            next_mark = m->next_mark;
+        }
+    }
+    m->done = done;
+    return end;
+}
+
 int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
                const struct engine_opts *o, struct engine_result *res, mm_err *err)
 {
     memset(res, 0, sizeof *res);
     res->end = ENGINE_END_COMPLETE;
-    struct run_marks m = {0, 0, 0};
+    struct run_marks m = {0, 0, 0, 0};
     m.warm = o->warmup == 0;
     m.next_mark = next_mark_after(o, &m);
     if (m.warm)
         stats_reset(e->reg);
     uint64_t skip_left = o->skip;
-    hist *lat_of_type[4] = {&e->latency_data, &e->latency_data, &e->latency_ifetch,
-                            &e->latency_data};
 
     for (size_t ti = 0; ti < ntraces; ti++) {
         trace_reader *tr = traces[ti];
@@ -327,45 +385,17 @@ int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
             }
             if (n == 0)
                 break;
-            for (long i = 0; i < n; i++) {
-                const struct mm_event *ev = &e->batch[i];
-                e->records++;
-                res->records++;
-                if (__builtin_expect(!mm_event_is_access(ev), 0)) {
-                    e->os_events++;
-                    e->instructions += ev->gap;
-                    if (e->xl)
-                        xlate_os_event(e->xl, ev);
-                    continue;
-                }
-                if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
-                                         ev->cpu >= e->ncpus, 0)) {
-                    if (o->keep_going) {
-                        e->bad_records++;
-                        continue;
-                    }
-                    check_access(ev, e, ti, index + (uint64_t)i, err);
-                    res->end = ENGINE_END_ERROR;
-                    res->measured = m.warm ? m.done - o->warmup : 0;
-                    return -1;
-                }
-                uint32_t size = ev->size;
-                if (ev->type != MM_EV_IFETCH && size > e->clip_size)
-                    size = e->clip_size;
-                struct mem_result r;
-                if (e->translate)
-                    r = translated_access(e, ev, size);
-                else
-                    r = cache_hier_access(e->caches, ev->cpu, ev->addr, size, ev->type);
-                e->accesses++;
-                e->by_type[ev->type]++;
-                e->instructions += ev->gap;
-                e->access_cycles += r.latency;
-                hist_record(lat_of_type[ev->type], r.latency);
-                if (__builtin_expect(++m.done == m.next_mark, 0) && at_mark(e, o, &m)) {
+            enum batch_end be = e->translate ? run_batch(e, o, res, &m, n, 1)
+                                             : run_batch(e, o, res, &m, n, 0);
+            if (__builtin_expect(be != BATCH_DONE, 0)) {
+                if (be == BATCH_MAX) {
                     res->end = ENGINE_END_MAX;
                     goto out;
                 }
+                check_access(&e->batch[m.bad], e, ti, index + m.bad, err);
+                res->end = ENGINE_END_ERROR;
+                res->measured = m.warm ? m.done - o->warmup : 0;
+                return -1;
             }
             index += (uint64_t)n;
             if (o->on_progress)
