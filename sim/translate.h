@@ -47,8 +47,9 @@ void xlate_os_event(xlate *x, const struct mm_event *ev);
 
 /* Translates an access by pid on cpu: 0 with *pa, -1 when its fault could not be handled. The
  * latency (TLB, walk, fault) is added to *cycles. */
-static inline int xlate_access(xlate *x, unsigned cpu, uint32_t pid, uint64_t va, unsigned type,
-                               uint64_t *pa, uint32_t *cycles)
+static inline __attribute__((always_inline)) int
+xlate_access(xlate *x, unsigned cpu, uint32_t pid, uint64_t va, unsigned type, uint64_t *pa,
+             uint32_t *cycles)
 {
     if (__builtin_expect(x->cur_pid[cpu] != (uint64_t)pid, 0))
         xlate_switch(x, cpu, pid);

@@ -132,8 +132,8 @@ int mmu_translate_slow(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_
 
 /* Translates va for an access of `type` on cpu (which must have an address space loaded): 0 with
  * *pa, or -1 when a fault could not be handled. Adds the translation's latency to *cycles. */
-static inline int mmu_translate(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_t *pa,
-                                uint32_t *cycles)
+static inline __attribute__((always_inline)) int
+mmu_translate(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_t *pa, uint32_t *cycles)
 {
     struct mmu_cpu *c = &m->cpu[cpu];
     struct tlb_array *a = type == MM_EV_IFETCH ? c->fast_i : c->fast_d;

@@ -39,7 +39,7 @@ struct pgtable {
     struct pt_slot *slots;
     uint64_t mask; /* capacity - 1 */
     uint64_t count;
-    struct pt_node *memo[MEMO_SLOTS];
+    struct pt_slot memo[MEMO_SLOTS]; /* recent pfns: the key is here, so a hit touches no node */
 
     uint64_t *roots; /* every address space's root pfn */
     size_t nroots, roots_cap;
@@ -53,15 +53,15 @@ struct pgtable {
 
 static struct pt_node *find_node(const pgtable *pt, uint64_t pfn)
 {
-    struct pt_node *m = pt->memo[pfn & (MEMO_SLOTS - 1)];
-    if (m && m->pfn == pfn)
-        return m;
     uint64_t key = pfn + 1;
+    const struct pt_slot *m = &pt->memo[pfn & (MEMO_SLOTS - 1)];
+    if (m->key == key)
+        return m->node;
     for (uint64_t h = mix64(key) & pt->mask;; h = (h + 1) & pt->mask) {
         const struct pt_slot *s = &pt->slots[h];
         if (s->key == key) {
             /* the memo is a cache of the map, not part of its state */
-            ((pgtable *)pt)->memo[pfn & (MEMO_SLOTS - 1)] = s->node;
+            ((pgtable *)pt)->memo[pfn & (MEMO_SLOTS - 1)] = *s;
             return s->node;
         }
         if (!s->key)
@@ -117,8 +117,10 @@ static void map_remove(pgtable *pt, uint64_t pfn)
     pt->slots[hole].key = 0;
     pt->slots[hole].node = NULL;
     pt->count--;
-    if (pt->memo[pfn & (MEMO_SLOTS - 1)] && pt->memo[pfn & (MEMO_SLOTS - 1)]->pfn == pfn)
-        pt->memo[pfn & (MEMO_SLOTS - 1)] = NULL;
+    if (pt->memo[pfn & (MEMO_SLOTS - 1)].key == key) {
+        pt->memo[pfn & (MEMO_SLOTS - 1)].key = 0;
+        pt->memo[pfn & (MEMO_SLOTS - 1)].node = NULL;
+    }
 }
 
 /* ---------- tables ---------- */
