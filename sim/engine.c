@@ -162,12 +162,13 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     stats_histogram(reg, NULL, "ifetch_latency", &e->latency_ifetch,
                     "instruction fetch latency in cycles");
 
-    /* MPKI for every cache: misses per thousand instructions (reported only when known) */
+    /* MPKI for every cache and TLB: misses per thousand instructions (reported only when known) */
     size_t n = stats_count(reg);
     for (size_t i = 0; i < n; i++) {
         const stats_entry *s = stats_at(reg, i);
         size_t len = strlen(s->name);
-        if (s->kind == STATS_COUNTER && !strncmp(s->name, "cache.", 6) && len > 7 &&
+        if (s->kind == STATS_COUNTER &&
+            (!strncmp(s->name, "cache.", 6) || !strncmp(s->name, "tlb.", 4)) && len > 7 &&
             !strcmp(s->name + len - 7, ".misses")) {
             char prefix[256];
             snprintf(prefix, sizeof prefix, "%.*s", (int)(len - 7), s->name);

@@ -74,6 +74,11 @@ static void mem_set_bits(void *ctx, uint64_t pa, uint64_t bits)
     pgtable_set_bits_phys(ctx, pa, bits);
 }
 
+static void mem_prefetch(void *ctx, uint64_t pa)
+{
+    pgtable_prefetch_phys(ctx, pa);
+}
+
 /* A leaf unmapped or torn down: its frames go back to the allocator. */
 static void free_leaf(void *ctx, uint64_t vaddr, uint64_t pfn, enum pg_size size, uint64_t pte)
 {
@@ -458,7 +463,7 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
         p->pt = pgtable_create((unsigned)levels, &gsrc, reg, "os.pgtable");
         p->host_pt = pgtable_create((unsigned)host_levels, &hsrc, reg, "os.host_pgtable");
         p->host_root = pgtable_mm_create(p->host_pt);
-        host_mem = (struct walker_mem){mem_read, mem_set_bits, p->host_pt};
+        host_mem = (struct walker_mem){mem_read, mem_set_bits, p->host_pt, mem_prefetch};
         if (reg)
             stats_counter(reg, "os", "host_first_touch_faults", &p->host_faults,
                           "guest-physical pages mapped to host frames on first touch");
@@ -466,7 +471,7 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
         struct pgtable_frames src = {frames_alloc, frames_free, p->frames};
         p->pt = pgtable_create((unsigned)levels, &src, reg, "os.pgtable");
     }
-    mem = (struct walker_mem){mem_read, mem_set_bits, p->pt};
+    mem = (struct walker_mem){mem_read, mem_set_bits, p->pt, mem_prefetch};
     if (reg) {
         stats_counter(reg, "os", "protection_upgrades", &p->prot_upgrades,
                       "protection faults granted by the first-touch kernel (no VMAs yet)");

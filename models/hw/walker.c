@@ -163,8 +163,12 @@ static int host_translate(walker *w, const struct walk_req *rq, uint64_t gpa, in
     }
     for (;; level--) {
         uint64_t epa = (table << 12) | (uint64_t)entry_index(g, level) * 8;
-        /* the value first: its host-memory miss overlaps the simulated load */
+        /* the value first, and a hint for the next level's entry: their host-memory misses
+         * overlap the simulated load */
         uint64_t e = w->host_mem.read(w->host_mem.ctx, epa);
+        if (w->host_mem.prefetch && level > 1 && (e & WALK_PTE_P) && !is_leaf(e, level))
+            w->host_mem.prefetch(w->host_mem.ctx, (e & WALK_PTE_ADDR) |
+                                                      (uint64_t)entry_index(g, level - 1) * 8);
         res->cycles += load(w, epa);
         res->refs++;
         w->s.host_refs++;
@@ -222,6 +226,9 @@ void walker_walk(walker *w, const struct walk_req *rq, struct walk_result *res)
             w->s.guest_refs++;
         }
         uint64_t e = w->mem.read(w->mem.ctx, epa_g);
+        if (w->mem.prefetch && level > 1 && (e & WALK_PTE_P) && !is_leaf(e, level))
+            w->mem.prefetch(w->mem.ctx,
+                            (e & WALK_PTE_ADDR) | (uint64_t)entry_index(va, level - 1) * 8);
         res->cycles += load(w, epa);
         res->refs++;
         if (!(e & WALK_PTE_P)) {

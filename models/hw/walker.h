@@ -49,6 +49,9 @@ struct walker_mem {
     uint64_t (*read)(void *ctx, uint64_t paddr);
     void (*set_bits)(void *ctx, uint64_t paddr, uint64_t bits);
     void *ctx;
+    /* optional (may be NULL): a hint that the entry at paddr is read next, so the host can bring
+     * it in while the current level's load is simulated */
+    void (*prefetch)(void *ctx, uint64_t paddr);
 };
 
 struct walker_params {

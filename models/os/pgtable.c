@@ -596,6 +596,13 @@ void pgtable_set_bits_phys(pgtable *pt, uint64_t paddr, uint64_t bits)
         n->e[(paddr >> 3) & 511] |= bits;
 }
 
+void pgtable_prefetch_phys(const pgtable *pt, uint64_t paddr)
+{
+    const struct pt_node *n = find_node(pt, paddr >> 12);
+    if (n)
+        __builtin_prefetch(&n->e[(paddr >> 3) & 511]);
+}
+
 int pgtable_is_table(const pgtable *pt, uint64_t pfn)
 {
     return find_node(pt, pfn) != NULL;

@@ -141,6 +141,8 @@ uint64_t pgtable_entry(const pgtable *pt, uint64_t table_pfn, unsigned index);
 uint64_t pgtable_read_phys(const pgtable *pt, uint64_t paddr);
 /* ORs bits into the entry at paddr (the walker setting A and D); no-op where there is no table. */
 void pgtable_set_bits_phys(pgtable *pt, uint64_t paddr, uint64_t bits);
+/* Asks the host to bring in the entry at paddr (a hint: no state changes). */
+void pgtable_prefetch_phys(const pgtable *pt, uint64_t paddr);
 
 /* 1 if pfn holds a page table of this pgtable. */
 int pgtable_is_table(const pgtable *pt, uint64_t pfn);

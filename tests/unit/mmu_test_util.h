@@ -166,8 +166,8 @@ static inline void tm_create(const struct mmu_params *p)
     TM.hframes.next = 0x800000;
     struct pgtable_frames src = {tframes_alloc, tframes_free, &TM.tables};
     TM.pt = pgtable_create(p->walker.levels, &src, TM.reg, "os.pgtable");
-    struct walker_mem mem = {tmem_read, tmem_set_bits, TM.pt};
-    struct walker_mem hmem = {tmem_read, tmem_set_bits, NULL};
+    struct walker_mem mem = {tmem_read, tmem_set_bits, TM.pt, NULL};
+    struct walker_mem hmem = {tmem_read, tmem_set_bits, NULL, NULL};
     if (p->walker.nested) {
         struct pgtable_frames hsrc = {tframes_alloc, tframes_free, &TM.hframes};
         TM.hpt = pgtable_create(p->walker.host_levels, &hsrc, TM.reg, "os.host_pgtable");
