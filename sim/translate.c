@@ -166,6 +166,25 @@ void xlate_switch(xlate *x, unsigned cpu, uint32_t pid)
     x->cur_pid[cpu] = pid;
 }
 
+int xlate_lookup(const xlate *x, uint32_t pid, uint64_t va, uint64_t *pa)
+{
+    const xlate_priv *p = x->priv;
+    const struct aspace *a = as_find(p, pid);
+    struct pgtable_leaf l;
+    if (!a || !pgtable_lookup(p->pt, a->root, va, &l))
+        return 0;
+    uint64_t mask = ((uint64_t)1 << pg_shift(l.size)) - 1;
+    uint64_t addr = (l.pfn << 12) + (va & mask);
+    if (p->nested) {
+        struct pgtable_leaf h;
+        if (!pgtable_lookup(p->host_pt, p->host_root, addr, &h))
+            return 0;
+        addr = (h.pfn << 12) + (addr & (((uint64_t)1 << pg_shift(h.size)) - 1));
+    }
+    *pa = addr;
+    return 1;
+}
+
 /* ---------- first-touch faults ---------- */
 
 /* Maps va's page of `size` with a new frame block; falls back to smaller pages when a finer

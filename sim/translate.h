@@ -42,6 +42,10 @@ void xlate_destroy(xlate *x);
 /* Loads pid's address space on cpu (creating it on first use). */
 void xlate_switch(xlate *x, unsigned cpu, uint32_t pid);
 
+/* What the page tables say (a software walk, nothing simulated or counted): 1 and *pa when va
+ * is mapped in pid's address space (through the host tables too when nested), else 0. */
+int xlate_lookup(const xlate *x, uint32_t pid, uint64_t va, uint64_t *pa);
+
 /* Handles an OS event (the ones listed above; others are ignored). */
 void xlate_os_event(xlate *x, const struct mm_event *ev);
 

@@ -53,6 +53,10 @@ mmu *mmu_create(const struct mmu_params *p, cache_hier *caches, const struct wal
     m->need[MM_EV_WRITE] = TLB_W | TLB_D;
     m->need[MM_EV_IFETCH] = TLB_X;
     m->need[MM_EV_RMW] = TLB_W | TLB_D;
+    for (unsigned t = 0; t < 4; t++) {
+        m->need_half[0][t] = m->need[t] | TLB_U;
+        m->need_half[1][t] = m->need[t];
+    }
     m->fault = fault;
     m->fault_ctx = fault_ctx;
     m->cpu = xcalloc(p->ncpus, sizeof *m->cpu);

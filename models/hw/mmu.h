@@ -120,6 +120,7 @@ struct mmu {
     unsigned shootdown_cost, flush_ceiling;
     uint64_t host_root;
     uint64_t need[4];   /* payload bits an access of each type requires (TLB_U added for user) */
+    uint64_t need_half[2][4]; /* the same by half: [0] user (TLB_U added), [1] kernel */
     mmu_fault_fn fault;
     void *fault_ctx;
     struct mmu_cpu *cpu;
@@ -146,7 +147,7 @@ mmu_translate(mmu *m, unsigned cpu, uint64_t va, unsigned type, uint64_t *pa, ui
         if (__builtin_expect(w >= 0, 1)) {
             uint64_t p = a->pay[cache_set_of(a->c, key) * a->ways + (unsigned)w];
             /* a user access (the lower half) needs TLB_U */
-            uint64_t need = m->need[type] | ((((vm >> m->half_shift) & 1) ^ 1) << 2);
+            uint64_t need = m->need_half[(vm >> m->half_shift) & 1][type];
             if (__builtin_expect((p & need) == need, 1)) {
                 tlb *t = type == MM_EV_IFETCH ? c->l1i : c->l1d;
                 t->s.accesses++;

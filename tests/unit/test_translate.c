@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/common/rng.h"
 #include "models/common/stats.h"
 #include "sim/config.h"
 #include "sim/engine.h"
@@ -287,6 +288,55 @@ START_TEST(nested_mode_maps_guest_memory_on_first_touch)
 }
 END_TEST
 
+/* Random accesses, munmaps, switches and exits by 3 processes on 4 CPUs: every translation must be
+ * what the page tables say at that moment (no stale TLB or page-walk-cache entry survives), in
+ * every mode. */
+START_TEST(random_stress_translations_match_the_page_tables)
+{
+    static const char *const modes[][4] = {
+        {NULL},
+        {"tlb.pcid=false", NULL},
+        {"mmu.first_touch_page=2M", NULL},
+        {"walker.nested=true", "mmu.host_page=2M", NULL},
+        {"walker.levels=5", "tlb.stlb.entries_4k=48", "tlb.stlb.assoc_4k=12", NULL},
+    };
+    for (size_t mo = 0; mo < sizeof modes / sizeof *modes; mo++) {
+        build(4, modes[mo]);
+        rng r;
+        rng_seed(&r, 11 + mo);
+        uint64_t checked = 0;
+        for (int step = 0; step < 40000; step++) {
+            unsigned cpu = (unsigned)rng_below(&r, 4);
+            uint32_t pid = 1 + (uint32_t)rng_below(&r, 3);
+            uint64_t va = 0x7f0000000000ull + (rng_below(&r, 8 << 20) & ~7ull);
+            uint64_t dice = rng_below(&r, 1000);
+            if (dice < 20) {
+                uint64_t pages = 1 + rng_below(&r, 40);
+                os_event(MM_EV_MUNMAP, cpu, pid, va & ~0xfffull, pages << 12);
+            } else if (dice < 40) {
+                os_event(MM_EV_SWITCH, cpu, pid, 0, 0);
+            } else if (dice < 42) {
+                os_event(MM_EV_EXIT, cpu, pid, 0, 0);
+            } else {
+                static const unsigned types[] = {MM_EV_READ, MM_EV_WRITE, MM_EV_IFETCH, MM_EV_RMW};
+                unsigned type = types[rng_below(&r, 4)];
+                uint64_t pa = acc(cpu, pid, va, type), want = 0;
+                ck_assert_msg(xlate_lookup(X, pid, va, &want), "va %llx not mapped after access",
+                              (unsigned long long)va);
+                ck_assert_msg(pa == want, "mode %zu step %d cpu %u pid %u va %llx: pa %llx, tables %llx",
+                              mo, step, cpu, pid, (unsigned long long)va, (unsigned long long)pa,
+                              (unsigned long long)want);
+                checked++;
+            }
+        }
+        ck_assert_uint_gt(checked, 35000);
+        ck_assert_uint_gt(st("os.unmapped_pages"), 0);
+        ck_assert_uint_eq(st("mmu.unresolved_faults"), 0);
+        teardown();
+    }
+}
+END_TEST
+
 /* The engine hands OS events to the translate path: a native trace with an access, a munmap of
  * its page and the access again takes two first-touch faults. */
 START_TEST(engine_applies_os_events_from_a_trace)
@@ -351,6 +401,7 @@ int main(void)
     tcase_add_test(tc, exit_tears_the_address_space_down);
     tcase_add_test(tc, huge_first_touch_pages);
     tcase_add_test(tc, nested_mode_maps_guest_memory_on_first_touch);
+    tcase_add_test(tc, random_stress_translations_match_the_page_tables);
     tcase_add_test(tc, engine_applies_os_events_from_a_trace);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
