@@ -262,6 +262,11 @@ static void on_munmap(xlate *x, const struct mm_event *ev)
     p->unmapped_pages += ch.pages_4k;
     if (!ch.leaves && !ch.upper_changed)
         return;
+    if ((start >> p->half_shift) & 1) {
+        /* the kernel half: shared, global translations on every CPU */
+        mmu_shootdown_kernel(x->mmu, cpu, start, len, 12, ch.upper_changed);
+        return;
+    }
     a->gen++;
     mmu_shootdown(x->mmu, cpu, a->root, start, len, 12);
     /* the CPUs running it dropped the range now; the others flush the PCID when they switch back */

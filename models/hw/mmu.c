@@ -237,6 +237,36 @@ uint64_t mmu_shootdown(mmu *m, unsigned initiator, uint64_t root, uint64_t va, u
     return cost;
 }
 
+uint64_t mmu_shootdown_kernel(mmu *m, unsigned initiator, uint64_t va, uint64_t len,
+                              unsigned stride_shift, int tables_changed)
+{
+    m->s.shootdowns++;
+    uint64_t stride = (uint64_t)1 << stride_shift;
+    uint64_t first = va & ~(stride - 1);
+    uint64_t last = len ? (va + len - 1) & ~(stride - 1) : first;
+    uint64_t pages = len ? ((last - first) >> stride_shift) + 1 : 0;
+    uint64_t cost = 0;
+    if (!pages)
+        return 0;
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        struct mmu_cpu *c = &m->cpu[i];
+        if (tables_changed || pages > m->flush_ceiling) {
+            flush_cpu(m, c, TLB_FLUSH_ALL, 0);
+            walker_flush(c->w); /* every PCID's page-walk-cache entries */
+        } else {
+            for (uint64_t p = 0; p < pages; p++)
+                invlpg_cpu(m, c, first + p * stride);
+            walker_flush_tag(c->w, c->tag);
+        }
+        if (i != initiator) {
+            cost += m->shootdown_cost;
+            m->s.shootdown_ipis++;
+        }
+    }
+    m->s.shootdown_cycles += cost;
+    return cost;
+}
+
 /* Drops what a CPU caches for va (a page fault does so, SDM 4.10.4.1). `missed`: the TLB the
  * access used and the STLB were just looked up without finding va, so hold nothing to drop. */
 static void drop_va(struct mmu_cpu *c, uint64_t vm, const tlb *used, int missed)

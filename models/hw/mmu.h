@@ -92,6 +92,13 @@ void mmu_flush_pcid(mmu *m, unsigned cpu, unsigned pcid);
 uint64_t mmu_shootdown(mmu *m, unsigned initiator, uint64_t root, uint64_t va, uint64_t len,
                        unsigned stride_shift);
 
+/* The same for the kernel half, whose translations are global and shared by every address space
+ * (Linux's flush_tlb_kernel_range): every CPU drops the range, global entries included; when
+ * tables_changed (an upper-level entry changed), or the range is above flush_ceiling pages, every
+ * CPU flushes everything, page-walk caches of every PCID too. Returns the initiator's cycles. */
+uint64_t mmu_shootdown_kernel(mmu *m, unsigned initiator, uint64_t va, uint64_t len,
+                              unsigned stride_shift, int tables_changed);
+
 enum mmu_tlb_which { MMU_L1I, MMU_L1D, MMU_STLB };
 /* A CPU's TLB (NULL when absent), for tests and probes. */
 const tlb *mmu_tlb(const mmu *m, unsigned cpu, enum mmu_tlb_which which);

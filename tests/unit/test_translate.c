@@ -308,7 +308,9 @@ START_TEST(random_stress_translations_match_the_page_tables)
         for (int step = 0; step < 40000; step++) {
             unsigned cpu = (unsigned)rng_below(&r, 4);
             uint32_t pid = 1 + (uint32_t)rng_below(&r, 3);
-            uint64_t va = 0x7f0000000000ull + (rng_below(&r, 8 << 20) & ~7ull);
+            /* mostly user pages, some kernel ones (global, shared by the three) */
+            uint64_t base = rng_below(&r, 8) ? 0x7f0000000000ull : 0xffff888000000000ull;
+            uint64_t va = base + (rng_below(&r, 8 << 20) & ~7ull);
             uint64_t dice = rng_below(&r, 1000);
             if (dice < 20) {
                 uint64_t pages = 1 + rng_below(&r, 40);
