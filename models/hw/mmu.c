@@ -154,11 +154,9 @@ static void flush_cpu(mmu *m, struct mmu_cpu *c, enum tlb_flush_kind kind, uint6
         walker_flush_tag(c->w, tag);
         m->s.pcid_flushes++;
     } else {
-        /* every guest-level entry (host-level ones stay: the host tables did not change) */
-        if (m->pcid)
-            walker_flush(c->w);
-        else
-            walker_flush_tag(c->w, 0);
+        /* every guest-level entry of every PCID (host-level ones stay: the host tables did not
+         * change) */
+        walker_flush(c->w);
         m->s.flushes++;
     }
 }
@@ -251,8 +249,7 @@ uint64_t mmu_shootdown_kernel(mmu *m, unsigned initiator, uint64_t va, uint64_t 
     for (unsigned i = 0; i < m->ncpus; i++) {
         struct mmu_cpu *c = &m->cpu[i];
         if (tables_changed || pages > m->flush_ceiling) {
-            flush_cpu(m, c, TLB_FLUSH_ALL, 0);
-            walker_flush(c->w); /* every PCID's page-walk-cache entries */
+            flush_cpu(m, c, TLB_FLUSH_ALL, 0); /* page-walk caches of every PCID too */
         } else {
             for (uint64_t p = 0; p < pages; p++)
                 invlpg_cpu(m, c, first + p * stride);

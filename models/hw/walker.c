@@ -284,8 +284,6 @@ out:
 void walker_flush(walker *w)
 {
     pwc_flush(w->pwc);
-    if (w->host_pwc)
-        pwc_flush(w->host_pwc);
 }
 
 void walker_flush_tag(walker *w, uint64_t tag)

@@ -101,8 +101,8 @@ struct walk_result {
 /* One walk. Counts walks, loads, cycles and faults. No allocation. */
 void walker_walk(walker *w, const struct walk_req *rq, struct walk_result *res);
 
-/* Page-walk-cache maintenance: everything (guest and host), the guest entries of one PCID, the
- * guest entries that would serve va, the host entries (INVEPT). */
+/* Page-walk-cache maintenance: every guest-level entry (all of them without nesting), the guest
+ * entries of one PCID, the guest entries that would serve va, the host entries (INVEPT). */
 void walker_flush(walker *w);
 void walker_flush_tag(walker *w, uint64_t tag);
 void walker_invalidate_va(walker *w, uint64_t va, uint64_t tag);
