@@ -267,7 +267,7 @@ int cmd_bench(int argc, char **argv)
     else
         failed = 1;
     if (!run_phase(simulate_body, zst, none, &r))
-        print_row("simulate default machine (translate=true)", &r, 0);
+        print_row("simulate default machine (translate=true)", &r, 30);
     else
         failed = 1;
     free(zst);

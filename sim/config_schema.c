@@ -3,6 +3,7 @@
 #include "sim/config.h"
 
 #define CACHES "cache.l1i|cache.l1d|cache.l2|cache.llc"
+#define TLBS "tlb.l1i|tlb.l1d|tlb.stlb"
 #define KiB 1024ULL
 #define GiB (1024ULL * 1024 * 1024)
 #define TiB (1024ULL * GiB)
@@ -11,7 +12,61 @@ const struct cfg_key_def config_schema[] = {
     {"mmu", "translate", CFG_BOOL, 0, 0, NULL,
      "true: translate virtual to physical addresses before the caches; false: simulate the caches "
      "on virtual addresses, as cachegrind and Dinero IV do"},
-    {"mmu", "page_size", CFG_SIZE, 4 * KiB, GiB, NULL, "base page size (a power of two)"},
+    {"mmu", "page_size", CFG_SIZE, 4 * KiB, GiB, NULL,
+     "base page size (a power of two; 4K when translate is on: x86-64 paging)"},
+    {"mmu", "first_touch_page", CFG_SIZE, 4 * KiB, GiB, NULL,
+     "translate: page size the first-touch fault handler maps with (4K, 2M or 1G); a huge page "
+     "that a finer mapping is in the way of falls back to a smaller one"},
+    {"mmu", "first_touch_cost", CFG_UINT, 0, 100000000, NULL,
+     "translate: cycles a page fault served by the first-touch handler costs (the kernel model "
+     "replaces this handler)"},
+    {"mmu", "host_page", CFG_SIZE, 4 * KiB, GiB, NULL,
+     "translate, [walker] nested: page size the host maps guest-physical memory with on first "
+     "touch (4K, 2M or 1G)"},
+
+    {TLBS, "entries_4k", CFG_UINT, 0, 1u << 20, NULL,
+     "entries of the 4 KiB array (0: none); it also holds the sizes named by `shared`"},
+    {TLBS, "assoc_4k", CFG_UINT, 0, 1u << 16, NULL, "ways of the 4 KiB array (= entries: fully associative)"},
+    {TLBS, "entries_2m", CFG_UINT, 0, 1u << 20, NULL, "entries of the 2 MiB array (0: none)"},
+    {TLBS, "assoc_2m", CFG_UINT, 0, 1u << 16, NULL, "ways of the 2 MiB array"},
+    {TLBS, "entries_1g", CFG_UINT, 0, 1u << 20, NULL, "entries of the 1 GiB array (0: none)"},
+    {TLBS, "assoc_1g", CFG_UINT, 0, 1u << 16, NULL, "ways of the 1 GiB array"},
+    {TLBS, "shared", CFG_ENUM, 0, 0, "none|4k+2m|4k+2m+1g",
+     "page sizes held by the 4 KiB array (their own entries_* must be 0): none, 4k+2m (Intel's "
+     "STLB since Haswell), 4k+2m+1g (one unified array)"},
+    {TLBS, "latency", CFG_UINT, 0, 100000, NULL,
+     "cycles a lookup at this level adds (L1: 0 when it overlaps the L1 cache access)"},
+    {TLBS, "replacement", CFG_ENUM, 0, 0, "lru|plru|random|srrip|brrip|drrip", "replacement policy"},
+    {"tlb", "pcid", CFG_BOOL, 0, 0, NULL,
+     "entries tagged with the address space's PCID: a context switch keeps them (false: it "
+     "flushes every non-global entry and the page-walk caches)"},
+    {"tlb", "shootdown_cost", CFG_UINT, 0, 100000000, NULL,
+     "cycles the initiator of a TLB shootdown pays per other CPU it interrupts"},
+
+    {"walker", "levels", CFG_UINT, 4, 5, NULL, "paging levels: 4 (48-bit) or 5 (LA57, 57-bit)"},
+    {"walker", "host_levels", CFG_UINT, 4, 5, NULL, "nested: the host (EPT) paging levels"},
+    {"walker", "cache_level", CFG_ENUM, 0, 0, "l1d|l2|llc",
+     "where page-walk loads enter the cache hierarchy (a disabled level: the next one)"},
+    {"walker", "nested", CFG_BOOL, 0, 0, NULL,
+     "two-dimensional walks: guest tables in guest-physical memory, translated through host "
+     "tables (up to 24 loads with 4+4 levels)"},
+
+    {"pwc", "pml5_entries", CFG_UINT, 0, 1u << 16, NULL, "PML5E cache entries (5-level paging; 0: none)"},
+    {"pwc", "pml5_assoc", CFG_UINT, 0, 1u << 16, NULL, "PML5E cache ways"},
+    {"pwc", "pml5_latency", CFG_UINT, 0, 10000, NULL, "cycles of a walk that starts from a PML5E hit"},
+    {"pwc", "pml4_entries", CFG_UINT, 0, 1u << 16, NULL, "PML4E cache entries (0: none)"},
+    {"pwc", "pml4_assoc", CFG_UINT, 0, 1u << 16, NULL, "PML4E cache ways"},
+    {"pwc", "pml4_latency", CFG_UINT, 0, 10000, NULL, "cycles of a walk that starts from a PML4E hit"},
+    {"pwc", "pdpt_entries", CFG_UINT, 0, 1u << 16, NULL, "PDPTE cache entries (0: none)"},
+    {"pwc", "pdpt_assoc", CFG_UINT, 0, 1u << 16, NULL, "PDPTE cache ways"},
+    {"pwc", "pdpt_latency", CFG_UINT, 0, 10000, NULL, "cycles of a walk that starts from a PDPTE hit"},
+    {"pwc", "pde_entries", CFG_UINT, 0, 1u << 16, NULL, "PDE cache entries (0: none)"},
+    {"pwc", "pde_assoc", CFG_UINT, 0, 1u << 16, NULL, "PDE cache ways"},
+    {"pwc", "pde_latency", CFG_UINT, 0, 10000, NULL,
+     "cycles of a walk that starts from a PDE hit (a walk that hits nowhere pays the largest "
+     "latency of the caches present)"},
+    {"pwc", "replacement", CFG_ENUM, 0, 0, "lru|plru|random|srrip|brrip|drrip",
+     "replacement policy of every page-walk cache"},
 
     {"cache", "clip_to_line", CFG_BOOL, 0, 0, NULL,
      "cut data accesses longer than the smallest line size of the enabled caches to that size, as "

@@ -8,14 +8,14 @@
 #include "models/common/bits.h"
 #include "models/common/xalloc.h"
 #include "models/hw/cache.h"
-#include "models/os/frame_alloc.h"
+#include "sim/translate.h"
 
 #define ENGINE_BATCH 4096
 
 struct engine {
     stats_registry *reg;
     cache_hier *caches;
-    frame_alloc *frames;
+    xlate *xl; /* the translate path when [mmu] translate */
     int translate;
     unsigned ncpus;
     uint32_t clip_size; /* data accesses are cut to this many bytes (cachegrind's rule) */
@@ -28,6 +28,8 @@ struct engine {
     uint64_t instructions;
     uint64_t access_cycles;
     uint64_t bad_records;
+    uint64_t page_splits;   /* accesses that straddle two pages (two translations) */
+    uint64_t failed;        /* accesses whose fault could not be handled */
     hist latency_data;
     hist latency_ifetch;
 
@@ -157,8 +159,16 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     e->caches = cache_hier_create(&hp, reg, err);
     if (!e->caches)
         goto fail;
-    if (e->translate)
-        e->frames = frame_alloc_create(log2_u64(page_size), dram_size, reg);
+    (void)dram_size;
+    if (e->translate) {
+        e->xl = xlate_create(cfg, e->ncpus, e->caches, seed, reg, err);
+        if (!e->xl)
+            goto fail;
+        stats_counter(reg, "mmu", "page_splits", &e->page_splits,
+                      "accesses that straddle two pages: two translations and two cache accesses");
+        stats_counter(reg, "mmu", "failed_accesses", &e->failed,
+                      "accesses not performed because their page fault could not be handled");
+    }
 
     stats_counter(reg, "sim", "records", &e->records, "trace records simulated (accesses and OS events)");
     stats_counter(reg, "sim", "accesses", &e->accesses, "memory accesses simulated");
@@ -178,12 +188,13 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     stats_histogram(reg, NULL, "ifetch_latency", &e->latency_ifetch,
                     "instruction fetch latency in cycles");
 
-    /* MPKI for every cache: misses per thousand instructions (reported only when known) */
+    /* MPKI for every cache and TLB: misses per thousand instructions (reported only when known) */
     size_t n = stats_count(reg);
     for (size_t i = 0; i < n; i++) {
         const stats_entry *s = stats_at(reg, i);
         size_t len = strlen(s->name);
-        if (s->kind == STATS_COUNTER && !strncmp(s->name, "cache.", 6) && len > 7 &&
+        if (s->kind == STATS_COUNTER &&
+            (!strncmp(s->name, "cache.", 6) || !strncmp(s->name, "tlb.", 4)) && len > 7 &&
             !strcmp(s->name + len - 7, ".misses")) {
             char prefix[256];
             snprintf(prefix, sizeof prefix, "%.*s", (int)(len - 7), s->name);
@@ -201,8 +212,8 @@ void engine_destroy(engine *e)
 {
     if (!e)
         return;
+    xlate_destroy(e->xl);
     cache_hier_destroy(e->caches);
-    frame_alloc_destroy(e->frames);
     free(e->batch);
     free(e);
 }
@@ -213,6 +224,7 @@ struct run_marks {
     uint64_t done;      /* accesses simulated since the run started (after skip) */
     uint64_t next_mark; /* the next value of `done` at which something happens */
     int warm;           /* warmup over: statistics on */
+    uint64_t bad;       /* index in the batch of a bad record */
 };
 
 static uint64_t next_mark_after(const struct engine_opts *o, const struct run_marks *m)
@@ -250,6 +262,44 @@ static int at_mark(engine *e, const struct engine_opts *o, struct run_marks *m)
     return 0;
 }
 
+/* An access that straddles two pages: each page translated, each piece a cache access of its own
+ * (the hierarchy takes one physically contiguous range); the slower piece sets the latency. */
+static __attribute__((noinline)) struct mem_result split_access(engine *e, const struct mm_event *ev,
+                                                                uint32_t size, uint64_t pa,
+                                                                uint32_t tlat)
+{
+    e->page_splits++;
+    uint32_t first = 4096u - (uint32_t)(ev->addr & 0xfff);
+    uint64_t pa2;
+    struct mem_result r = {tlat, LEVEL_L1};
+    if (xlate_access(e->xl, ev->cpu, ev->pid, ev->addr + first, ev->type, &pa2, &r.latency)) {
+        e->failed++;
+        return r;
+    }
+    struct mem_result a = cache_hier_access(e->caches, ev->cpu, pa, first, ev->type);
+    struct mem_result b = cache_hier_access(e->caches, ev->cpu, pa2, size - first, ev->type);
+    r.latency += a.latency > b.latency ? a.latency : b.latency;
+    r.level = a.level > b.level ? a.level : b.level;
+    return r;
+}
+
+/* translate (TLB, walk, fault) then the caches; the latency is the sum */
+static inline struct mem_result translated_access(engine *e, const struct mm_event *ev, uint32_t size)
+{
+    uint64_t pa;
+    uint32_t tlat = 0;
+    if (__builtin_expect(xlate_access(e->xl, ev->cpu, ev->pid, ev->addr, ev->type, &pa, &tlat), 0)) {
+        e->failed++;
+        struct mem_result r = {tlat, LEVEL_L1};
+        return r;
+    }
+    if (__builtin_expect((ev->addr & 0xfff) + size > 4096u, 0))
+        return split_access(e, ev, size, pa, tlat);
+    struct mem_result r = cache_hier_access(e->caches, ev->cpu, pa, size, ev->type);
+    r.latency += tlat;
+    return r;
+}
+
 static int check_access(const struct mm_event *ev, const engine *e, size_t ti, uint64_t index,
                         mm_err *err)
 {
@@ -262,19 +312,76 @@ static int check_access(const struct mm_event *ev, const engine *e, size_t ti, u
     return 0;
 }
 
+enum batch_end { BATCH_DONE, BATCH_MAX, BATCH_BAD };
+
+/* The records of one batch. Specialised for translate off and on (the call sites pass a constant),
+ * so the cache-only loop carries nothing of the translate path. */
+static inline __attribute__((always_inline)) enum batch_end
+run_batch(engine *e, const struct engine_opts *o, struct engine_result *res, struct run_marks *m,
+          long n, const int translate)
+{
+    hist *lat_of_type[4] = {&e->latency_data, &e->latency_data, &e->latency_ifetch,
+                            &e->latency_data};
+    uint64_t done = m->done, next_mark = m->next_mark; /* in registers */
+    enum batch_end end = BATCH_DONE;
+    for (long i = 0; i < n; i++) {
+        const struct mm_event *ev = &e->batch[i];
+        e->records++;
+        res->records++;
+        if (__builtin_expect(!mm_event_is_access(ev), 0)) {
+            e->os_events++;
+            e->instructions += ev->gap;
+            if (translate)
+                xlate_os_event(e->xl, ev);
+            continue;
+        }
+        if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
+                                 ev->cpu >= e->ncpus, 0)) {
+            if (o->keep_going) {
+                e->bad_records++;
+                continue;
+            }
+            m->bad = (uint64_t)i;
+            end = BATCH_BAD;
+            break;
+        }
+        uint32_t size = ev->size;
+        if (ev->type != MM_EV_IFETCH && size > e->clip_size)
+            size = e->clip_size;
+        struct mem_result r;
+        if (translate)
+            r = translated_access(e, ev, size);
+        else
+            r = cache_hier_access(e->caches, ev->cpu, ev->addr, size, ev->type);
+        e->accesses++;
+        e->by_type[ev->type]++;
+        e->instructions += ev->gap;
+        e->access_cycles += r.latency;
+        hist_record(lat_of_type[ev->type], r.latency);
+        if (__builtin_expect(++done == next_mark, 0)) {
+            m->done = done;
+            if (at_mark(e, o, m)) {
+                end = BATCH_MAX;
+                break;
+            }
+            next_mark = m->next_mark;
+        }
+    }
+    m->done = done;
+    return end;
+}
+
 int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
                const struct engine_opts *o, struct engine_result *res, mm_err *err)
 {
     memset(res, 0, sizeof *res);
     res->end = ENGINE_END_COMPLETE;
-    struct run_marks m = {0, 0, 0};
+    struct run_marks m = {0, 0, 0, 0};
     m.warm = o->warmup == 0;
     m.next_mark = next_mark_after(o, &m);
     if (m.warm)
         stats_reset(e->reg);
     uint64_t skip_left = o->skip;
-    hist *lat_of_type[4] = {&e->latency_data, &e->latency_data, &e->latency_ifetch,
-                            &e->latency_data};
 
     for (size_t ti = 0; ti < ntraces; ti++) {
         trace_reader *tr = traces[ti];
@@ -305,44 +412,17 @@ int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
             }
             if (n == 0)
                 break;
-            for (long i = 0; i < n; i++) {
-                const struct mm_event *ev = &e->batch[i];
-                e->records++;
-                res->records++;
-                if (__builtin_expect(!mm_event_is_access(ev), 0)) {
-                    e->os_events++;
-                    e->instructions += ev->gap;
-                    continue;
-                }
-                if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
-                                         ev->cpu >= e->ncpus, 0)) {
-                    if (o->keep_going) {
-                        e->bad_records++;
-                        continue;
-                    }
-                    check_access(ev, e, ti, index + (uint64_t)i, err);
-                    res->end = ENGINE_END_ERROR;
-                    res->measured = m.warm ? m.done - o->warmup : 0;
-                    return -1;
-                }
-                uint64_t addr = ev->addr;
-                if (e->translate) {
-                    int faulted;
-                    addr = frame_alloc_translate(e->frames, ev->pid, addr, &faulted);
-                }
-                uint32_t size = ev->size;
-                if (ev->type != MM_EV_IFETCH && size > e->clip_size)
-                    size = e->clip_size;
-                struct mem_result r = cache_hier_access(e->caches, ev->cpu, addr, size, ev->type);
-                e->accesses++;
-                e->by_type[ev->type]++;
-                e->instructions += ev->gap;
-                e->access_cycles += r.latency;
-                hist_record(lat_of_type[ev->type], r.latency);
-                if (__builtin_expect(++m.done == m.next_mark, 0) && at_mark(e, o, &m)) {
+            enum batch_end be = e->translate ? run_batch(e, o, res, &m, n, 1)
+                                             : run_batch(e, o, res, &m, n, 0);
+            if (__builtin_expect(be != BATCH_DONE, 0)) {
+                if (be == BATCH_MAX) {
                     res->end = ENGINE_END_MAX;
                     goto out;
                 }
+                check_access(&e->batch[m.bad], e, ti, index + m.bad, err);
+                res->end = ENGINE_END_ERROR;
+                res->measured = m.warm ? m.done - o->warmup : 0;
+                return -1;
             }
             index += (uint64_t)n;
             if (o->on_progress)

@@ -7,6 +7,8 @@
 
 /* Open-addressing hash table keyed by (pid, virtual page number); the last-hit page is cached in
  * front of it because consecutive accesses mostly fall in the same page. */
+#define FA_ORDERS 19 /* block orders 0 .. 18 (1 GiB of 4 KiB frames) */
+
 struct fa_slot {
     uint64_t key; /* (vpn << 20 | pid) + 1; 0 = empty */
     uint64_t pfn;
@@ -22,6 +24,12 @@ struct frame_alloc {
     uint64_t last_key, last_pfn;
     uint64_t faults;  /* pages mapped by first touch */
     uint64_t aliased; /* frames handed out again after memory ran out */
+    /* the block interface: freed blocks per order (stacks), frames in use */
+    struct fa_stack {
+        uint64_t *pfn;
+        size_t n, cap;
+    } freed[FA_ORDERS];
+    uint64_t in_use;
 };
 
 frame_alloc *frame_alloc_create(unsigned page_shift, uint64_t mem_bytes, stats_registry *reg)
@@ -46,6 +54,8 @@ void frame_alloc_destroy(frame_alloc *fa)
 {
     if (!fa)
         return;
+    for (unsigned o = 0; o < FA_ORDERS; o++)
+        free(fa->freed[o].pfn);
     free(fa->slots);
     free(fa);
 }
@@ -109,4 +119,54 @@ uint64_t frame_alloc_translate(frame_alloc *fa, uint32_t pid, uint64_t vaddr, in
 uint64_t frame_alloc_mapped_pages(const frame_alloc *fa)
 {
     return fa->used;
+}
+
+static void fa_push(struct fa_stack *s, uint64_t pfn)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->pfn = xrealloc(s->pfn, s->cap * sizeof *s->pfn);
+    }
+    s->pfn[s->n++] = pfn;
+}
+
+uint64_t frame_alloc_block(frame_alloc *fa, unsigned order)
+{
+    if (order >= FA_ORDERS)
+        order = FA_ORDERS - 1;
+    uint64_t n = (uint64_t)1 << order;
+    fa->in_use += n;
+    if (fa->freed[order].n)
+        return fa->freed[order].pfn[--fa->freed[order].n];
+    uint64_t pfn = (fa->next_pfn + n - 1) & ~(n - 1);
+    if (pfn + n > fa->nframes) { /* memory ran out: wrap around (the frames alias) */
+        fa->aliased += n;
+        pfn = 0;
+        fa->next_pfn = 0;
+    }
+    for (uint64_t skipped = fa->next_pfn; skipped < pfn; skipped++)
+        fa_push(&fa->freed[0], skipped);
+    fa->next_pfn = pfn + n;
+    if (fa->next_pfn >= fa->nframes)
+        fa->next_pfn = 0;
+    return pfn;
+}
+
+void frame_alloc_free_block(frame_alloc *fa, uint64_t pfn, unsigned order)
+{
+    if (order >= FA_ORDERS)
+        order = FA_ORDERS - 1;
+    uint64_t n = (uint64_t)1 << order;
+    fa->in_use = fa->in_use >= n ? fa->in_use - n : 0;
+    fa_push(&fa->freed[order], pfn);
+}
+
+void frame_alloc_count_fault(frame_alloc *fa)
+{
+    fa->faults++;
+}
+
+uint64_t frame_alloc_frames_in_use(const frame_alloc *fa)
+{
+    return fa->in_use;
 }

@@ -43,8 +43,19 @@ run --csv "$W/straddle.csv" "$W/straddle.txt" > /dev/null
 expect_eq "straddle accesses" 2 "$(csv_get "$W/straddle.csv" cache.l1d.accesses)"
 expect_eq "straddle misses" 1 "$(csv_get "$W/straddle.csv" cache.l1d.misses)"
 
-# 5. With translation on, the same stream maps first-touch frames: N/4096 faults, same misses.
+# 5. With translation on, the same stream maps first-touch frames: N/4096 faults, and the data
+#    misses plus the page-table lines the walker loads through the L1D: the 256 PTEs fill 32 lines
+#    of one PT, plus one line each of the PD, PDPT and PML4 (35 misses at every level). Walks: one
+#    that faults and its retry per page; the fault drops the PDE-cache entry (SDM 4.10.4.1), so
+#    the retries walk all 4 levels: 1 + 255 (PDE-cache hits) + 256 x 4 = 1280 loads, and each
+#    retry sets the new PTE's Accessed bit (a write of its line).
 "$MMUSIM_BIN" run --quiet --csv "$W/tr.csv" "$W/stream.txt" > /dev/null
 expect_eq "first-touch faults" 256 "$(csv_get "$W/tr.csv" os.first_touch_faults)"
-expect_eq "translated stream misses" 16384 "$(csv_get "$W/tr.csv" cache.l1d.misses)"
+expect_eq "translated stream misses" 16419 "$(csv_get "$W/tr.csv" cache.l1d.misses)"
+expect_eq "translated stream llc misses" 16419 "$(csv_get "$W/tr.csv" cache.llc.misses)"
+expect_eq "translated stream walks" 512 "$(csv_get "$W/tr.csv" walker.walks)"
+expect_eq "translated stream walk loads" 1280 "$(csv_get "$W/tr.csv" walker.memory_refs)"
+expect_eq "translated stream A updates" 256 "$(csv_get "$W/tr.csv" walker.ad_updates)"
+expect_eq "translated stream l1d accesses" $((131072 + 1280 + 256)) \
+  "$(csv_get "$W/tr.csv" cache.l1d.accesses)"
 finish

@@ -15,7 +15,12 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["mmusim"] and j["complete"] is True, j.get("complete")
 s = j["stats"]
-assert s["cache"]["l1d"]["accesses"] + s["cache"]["l1i"]["accesses"] == 20000
+# every access reaches an L1 once (twice when it straddles two pages), and so does every
+# page-walk load and Accessed/Dirty update (they enter at the L1D)
+w = s["walker"]
+assert s["cache"]["l1d"]["accesses"] + s["cache"]["l1i"]["accesses"] == \
+    20000 + s["mmu"]["page_splits"] + w["memory_refs"] + w["ad_updates"]
+assert s["tlb"]["l1d"]["accesses"] + s["tlb"]["l1i"]["accesses"] == 20000 + s["mmu"]["page_splits"]
 for k in ("mean", "p50", "p90", "p99", "p999", "max"):
     assert k in s["latency"], k
 assert j["traces"][0]["format"] == "text" and len(j["traces"][0]["content_hash"]) == 32
