@@ -45,7 +45,7 @@ expect_contains "second sweep message" "another tools/sweep run is using $W/a" "
 expect_contains "interrupted message" "interrupted: 1 of 4 runs complete" "$(cat "$W/a1.err")"
 expect_eq "first run complete" true "$(csv_get "$W/a/runs/${ids[0]}/result.csv" complete)"
 second=$(csv_get "$W/a/runs/${ids[1]}/result.csv" complete 2>/dev/null)
-[ "$second" != true ] && PASSES=$((PASSES + 1)) || { echo "FAIL: second run should be cut short" >&2; FAILS=$((FAILS + 1)); }
+if [ "$second" != true ]; then PASSES=$((PASSES + 1)); else echo "FAIL: second run not cut short" >&2; FAILS=$((FAILS + 1)); fi
 expect_eq "no third run started" false "$([ -e "$W/a/runs/${ids[2]}" ] && echo true || echo false)"
 stamp=$(stat -c '%i %y' "$W/a/runs/${ids[0]}/result.csv")
 

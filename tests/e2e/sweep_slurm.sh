@@ -98,10 +98,10 @@ slurmd -f "$SLURM_CONF" -N localhost || fail_setup "slurmd did not start: $(show
 state=
 for _ in $(seq 60); do
   state=$(sinfo --noheader --nodes=localhost --format=%t 2>/dev/null || true)
-  [ "$state" = idle ] && break
+  case "$state" in idle) break ;; inval* | drain* | fail*) sleep 1; break ;; esac
   sleep 0.5
 done
-[ "$state" = idle ] || fail_setup "node 'localhost' is '${state:-unknown}' after 30 s, not idle: $(show_logs)"
+[ "$state" = idle ] || fail_setup "node 'localhost' is '${state:-unknown}', not idle: $(show_logs)"
 PASSES=$((PASSES + 1))
 
 # the sweep of sweep_local.sh: 2 configs x 2 traces, paths with spaces and quotes
@@ -156,4 +156,17 @@ expect_eq "resubmitted array" "#SBATCH --array=2" "$(grep '^#SBATCH --array' "$O
 expect_eq "resubmitted CSV equals local CSV" "$(strip_host "$W/local/results.csv")" "$(strip_host "$O/results.csv")"
 sweep run --output "$O" --slurm 2> "$W/slurm3.err"
 expect_contains "complete sweep submits nothing" "all 4 runs already complete; nothing to submit" "$(cat "$W/slurm3.err")"
+
+# a task whose run fails (bad trace data): reported with its task log and the run's log, exit 1
+printf 'R 0x1000 8\nbogus\n' > "$D/bad.txt"
+printf '[sweep]\ntraces = small.mmt bad.txt\n' > "$D/fail.sweep"
+set +e
+msg=$(timeout 90 "${SWEEP[@]}" run "$D/fail.sweep" --mmusim "$MMUSIM_BIN" --output "$W/fail out" --slurm 2>&1)
+rc=$?
+set -e
+expect_eq "failed task exit" 1 "$rc"
+expect_contains "failed task named" "run 1 (" "$msg"
+expect_contains "failed task log" "task log: $W/fail out/slurm/task-1.log" "$msg"
+expect_contains "failed run's message" "expected an access type" "$msg"
+expect_eq "failed sweep collects the rest" 2 "$(wc -l < "$W/fail out/results.csv")"
 finish
