@@ -30,6 +30,14 @@ mapfile -t ids < <(sweep list --output "$W/a" | cut -f2)
 expect_eq "4 runs listed" 4 "${#ids[@]}"
 expect_eq "runs pending" 4 "$(sweep list --output "$W/a" | grep -c $'\tpending\t')"
 
+# ids: kept when the sweep's folder moves, changed when a config's content changes
+cp -r "$D" "$W/moved"
+expect_eq "ids kept when moved" "${ids[*]}" "$("${SWEEP[@]}" list "$W/moved/s.sweep" --mmusim "$MMUSIM_BIN" | cut -f2 | paste -sd' ')"
+printf 'latency = 6\n' >> "$W/moved/l1d-64K.ini"
+mapfile -t moved < <("${SWEEP[@]}" list "$W/moved/s.sweep" --mmusim "$MMUSIM_BIN" | cut -f2)
+expect_eq "ids of an edited config change" "${ids[0]} ${ids[1]} changed changed" \
+  "${moved[0]} ${moved[1]} $([ "${moved[2]}" != "${ids[2]}" ] && echo changed) $([ "${moved[3]}" != "${ids[3]}" ] && echo changed)"
+
 # interrupt after the first run (small trace), while the second (big trace) runs
 set +e
 "${SWEEP[@]}" run "$D/s.sweep" --mmusim "$MMUSIM_BIN" --output "$W/a" --jobs 1 2> "$W/a1.err" &
