@@ -6,7 +6,8 @@ packages=(cmake make gcc pkg-config libc6-dev
           zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev libelf-dev
           libinih-dev libjansson-dev check
           xz-utils zstd gzip valgrind python3 gnuplot-nox
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev
+          slurm-wlm munge)   # tests/e2e/sweep_slurm.sh starts a one-node SLURM cluster
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
