@@ -84,6 +84,10 @@ const struct cfg_key_def config_schema[] = {
     {CACHES, "inclusion", CFG_ENUM, 0, 0, "non-inclusive|inclusive|exclusive",
      "the LLC's inclusion of the levels above (only the LLC may set it)"},
 
+    {"core", "cpi", CFG_DOUBLE, 0, 1000, NULL,
+     "cycles per instruction when every access hits in the L1 (the core's own work)"},
+    {"core", "overlap", CFG_DOUBLE, 0, 1, NULL,
+     "share of the stall cycles beyond an L1 hit that memory-level parallelism hides (0: none)"},
     {"core", "frequency_mhz", CFG_UINT, 1, 100000, NULL,
      "core clock in MHz: converts DRAM timings (in DRAM clocks) into core cycles"},
 

@@ -30,6 +30,13 @@ struct engine {
     uint64_t bad_records;
     uint64_t page_splits;   /* accesses that straddle two pages (two translations) */
     uint64_t failed;        /* accesses whose fault could not be handled */
+    /* the core model: cycles = instructions x CPI + stall cycles x (1 - overlap), kept in fixed
+     * point (1/1024 cycle) so that the hot loop only adds integers */
+    uint32_t l1_latency;    /* the part of an access's latency the base CPI already covers */
+    uint64_t cpi_fx, exposed_fx; /* CPI and (1 - overlap), x 1024 */
+    uint64_t cycles_fx;
+    uint64_t stall_cycles;  /* latency beyond an L1 hit, summed over accesses */
+    uint64_t cycles;        /* cycles_fx / 1024, refreshed after each batch */
     hist latency_data;
     hist latency_ifetch;
 
@@ -170,6 +177,18 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
                       "accesses not performed because their page fault could not be handled");
     }
 
+    double cpi, overlap;
+    if (config_get_double(cfg, "core", "cpi", &cpi, err) ||
+        config_get_double(cfg, "core", "overlap", &overlap, err))
+        goto fail;
+    e->cpi_fx = (uint64_t)(cpi * 1024.0 + 0.5);
+    e->exposed_fx = (uint64_t)((1.0 - overlap) * 1024.0 + 0.5);
+    e->l1_latency = hp.l1d.latency;
+    stats_counter(reg, "cpu", "cycles", &e->cycles,
+                  "core cycles: instructions x [core] cpi + stall cycles x (1 - [core] overlap)");
+    stats_counter(reg, "cpu", "stall_cycles", &e->stall_cycles,
+                  "access latency beyond an L1 hit, summed (before the overlap factor)");
+    stats_ratio(reg, "cpu", "ipc", &e->instructions, &e->cycles, 1.0, "instructions per cycle");
     stats_counter(reg, "sim", "records", &e->records, "trace records simulated (accesses and OS events)");
     stats_counter(reg, "sim", "accesses", &e->accesses, "memory accesses simulated");
     stats_counter(reg, "sim", "reads", &e->by_type[MM_EV_READ], "data loads");
@@ -248,9 +267,11 @@ static int at_mark(engine *e, const struct engine_opts *o, struct run_marks *m)
 {
     if (!m->warm) {
         stats_reset(e->reg);
+        e->cycles_fx = 0;
         m->warm = 1;
     } else {
         uint64_t measured = m->done - o->warmup;
+        e->cycles = e->cycles_fx >> 10;
         if (o->interval && measured % o->interval == 0 && o->on_interval)
             o->on_interval(o->interval_ctx, measured);
         if (o->max && measured >= o->max) {
@@ -331,6 +352,7 @@ run_batch(engine *e, const struct engine_opts *o, struct engine_result *res, str
         if (__builtin_expect(!mm_event_is_access(ev), 0)) {
             e->os_events++;
             e->instructions += ev->gap;
+            e->cycles_fx += (uint64_t)ev->gap * e->cpi_fx;
             if (translate)
                 xlate_os_event(e->xl, ev);
             continue;
@@ -357,6 +379,9 @@ run_batch(engine *e, const struct engine_opts *o, struct engine_result *res, str
         e->by_type[ev->type]++;
         e->instructions += ev->gap;
         e->access_cycles += r.latency;
+        uint32_t stall = r.latency > e->l1_latency ? r.latency - e->l1_latency : 0;
+        e->stall_cycles += stall;
+        e->cycles_fx += (uint64_t)ev->gap * e->cpi_fx + (uint64_t)stall * e->exposed_fx;
         hist_record(lat_of_type[ev->type], r.latency);
         if (__builtin_expect(++done == next_mark, 0)) {
             m->done = done;
@@ -368,6 +393,7 @@ run_batch(engine *e, const struct engine_opts *o, struct engine_result *res, str
         }
     }
     m->done = done;
+    e->cycles = e->cycles_fx >> 10;
     return end;
 }
 

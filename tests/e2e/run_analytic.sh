@@ -58,4 +58,14 @@ expect_eq "translated stream walk loads" 1280 "$(csv_get "$W/tr.csv" walker.memo
 expect_eq "translated stream A updates" 256 "$(csv_get "$W/tr.csv" walker.ad_updates)"
 expect_eq "translated stream l1d accesses" $((131072 + 1280 + 256)) \
   "$(csv_get "$W/tr.csv" cache.l1d.accesses)"
+# 6. The core model: 1000 reads of one line, 2 instructions each, caches on virtual addresses.
+#    The first misses everywhere: 4 + 14 + 50 + 200 cycles, 264 beyond the L1 hit; the rest hit.
+#    cycles = 2000 x cpi 0.5 + 264 x (1 - overlap).
+python3 -c '
+for i in range(1000): print("R 0x5000 8 gap=2")' > "$W/core.txt"
+run --csv "$W/core.csv" "$W/core.txt" > /dev/null
+expect_eq "core stall cycles" 264 "$(csv_get "$W/core.csv" cpu.stall_cycles)"
+expect_eq "core cycles" 1264 "$(csv_get "$W/core.csv" cpu.cycles)"
+run -o core.overlap=0.5 -o core.cpi=1 --csv "$W/core2.csv" "$W/core.txt" > /dev/null
+expect_eq "core cycles with overlap" 2132 "$(csv_get "$W/core2.csv" cpu.cycles)"
 finish
