@@ -222,6 +222,12 @@ int cmd_run(int argc, char **argv)
         rc = MMUSIM_EXIT_USAGE;
         goto done;
     }
+    if (ntraces > 1 && ntraces > engine_ncpus(eng)) {
+        fprintf(stderr, "mmusim run: %zu traces, but the machine has %u cpu(s): each trace runs on a "
+                        "cpu of its own (-o system.cpus=%zu)\n", ntraces, engine_ncpus(eng), ntraces);
+        rc = MMUSIM_EXIT_USAGE;
+        goto done;
+    }
     traces = xcalloc(ntraces, sizeof *traces);
     infos = xcalloc(ntraces, sizeof *infos);
     for (size_t i = 0; i < ntraces; i++) {

@@ -84,6 +84,8 @@ const struct cfg_key_def config_schema[] = {
     {CACHES, "inclusion", CFG_ENUM, 0, 0, "non-inclusive|inclusive|exclusive",
      "the LLC's inclusion of the levels above (only the LLC may set it)"},
 
+    {"system", "cpus", CFG_UINT, 1, 256, NULL,
+     "cpus of the machine, each with its own TLBs, L1s and L2; several traces run one per cpu"},
     {"core", "cpi", CFG_DOUBLE, 0, 1000, NULL,
      "cycles per instruction when every access hits in the L1 (the core's own work)"},
     {"core", "overlap", CFG_DOUBLE, 0, 1, NULL,

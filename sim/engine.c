@@ -12,6 +12,15 @@
 
 #define ENGINE_BATCH 4096
 
+/* A cpu's simulated time. With several traces, each runs on its own cpu and the engine always
+ * advances the cpu that is furthest behind, as multi-core trace simulators interleave. */
+struct cpu_time {
+    uint64_t cycles_fx;    /* x 1024 */
+    uint64_t cycles;       /* cycles_fx / 1024, refreshed after each batch */
+    uint64_t instructions;
+    uint64_t stall_cycles; /* latency beyond an L1 hit, summed over accesses */
+};
+
 struct engine {
     stats_registry *reg;
     cache_hier *caches;
@@ -34,14 +43,18 @@ struct engine {
      * point (1/1024 cycle) so that the hot loop only adds integers */
     uint32_t l1_latency;    /* the part of an access's latency the base CPI already covers */
     uint64_t cpi_fx, exposed_fx; /* CPI and (1 - overlap), x 1024 */
-    uint64_t cycles_fx;
-    uint64_t stall_cycles;  /* latency beyond an L1 hit, summed over accesses */
-    uint64_t cycles;        /* cycles_fx / 1024, refreshed after each batch */
+    struct cpu_time *cpus;  /* one per cpu */
     hist latency_data;
     hist latency_ifetch;
+    hist *latency_of_type[4]; /* by access type: ifetches apart from data */
 
     struct mm_event *batch;
 };
+
+unsigned engine_ncpus(const engine *e)
+{
+    return e->ncpus;
+}
 
 const char *engine_end_name(enum engine_end end)
 {
@@ -121,9 +134,16 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
 {
     engine *e = xcalloc(1, sizeof *e);
     e->reg = reg;
-    e->ncpus = 1;
+    uint64_t ncpus;
+    if (config_get_u64(cfg, "system", "cpus", &ncpus, err))
+        goto fail;
+    e->ncpus = (unsigned)ncpus;
+    e->cpus = xcalloc(e->ncpus, sizeof *e->cpus);
     hist_init(&e->latency_data);
     hist_init(&e->latency_ifetch);
+    e->latency_of_type[MM_EV_READ] = e->latency_of_type[MM_EV_WRITE] = &e->latency_data;
+    e->latency_of_type[MM_EV_RMW] = &e->latency_data;
+    e->latency_of_type[MM_EV_IFETCH] = &e->latency_ifetch;
     e->batch = xmalloc(ENGINE_BATCH * sizeof *e->batch);
 
     struct cache_hier_params hp;
@@ -184,11 +204,20 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     e->cpi_fx = (uint64_t)(cpi * 1024.0 + 0.5);
     e->exposed_fx = (uint64_t)((1.0 - overlap) * 1024.0 + 0.5);
     e->l1_latency = hp.l1d.latency;
-    stats_counter(reg, "cpu", "cycles", &e->cycles,
-                  "core cycles: instructions x [core] cpi + stall cycles x (1 - [core] overlap)");
-    stats_counter(reg, "cpu", "stall_cycles", &e->stall_cycles,
-                  "access latency beyond an L1 hit, summed (before the overlap factor)");
-    stats_ratio(reg, "cpu", "ipc", &e->instructions, &e->cycles, 1.0, "instructions per cycle");
+    for (unsigned c = 0; c < e->ncpus; c++) {
+        char prefix[32];
+        if (e->ncpus == 1)
+            snprintf(prefix, sizeof prefix, "cpu");
+        else
+            snprintf(prefix, sizeof prefix, "cpu.cpu%u", c);
+        struct cpu_time *t = &e->cpus[c];
+        stats_counter(reg, prefix, "cycles", &t->cycles,
+                      "core cycles: instructions x [core] cpi + stall cycles x (1 - [core] overlap)");
+        stats_counter(reg, prefix, "instructions", &t->instructions, "instructions retired");
+        stats_counter(reg, prefix, "stall_cycles", &t->stall_cycles,
+                      "access latency beyond an L1 hit, summed (before the overlap factor)");
+        stats_ratio(reg, prefix, "ipc", &t->instructions, &t->cycles, 1.0, "instructions per cycle");
+    }
     stats_counter(reg, "sim", "records", &e->records, "trace records simulated (accesses and OS events)");
     stats_counter(reg, "sim", "accesses", &e->accesses, "memory accesses simulated");
     stats_counter(reg, "sim", "reads", &e->by_type[MM_EV_READ], "data loads");
@@ -234,6 +263,7 @@ void engine_destroy(engine *e)
     xlate_destroy(e->xl);
     cache_hier_destroy(e->caches);
     free(e->batch);
+    free(e->cpus);
     free(e);
 }
 
@@ -262,16 +292,29 @@ static uint64_t next_mark_after(const struct engine_opts *o, const struct run_ma
     return next;
 }
 
+/* The per-cpu cycle counters and the machine's instruction count, from the hot loop's state:
+ * called after each batch and before anything reads the counters. */
+static void refresh_cycles(engine *e)
+{
+    uint64_t instructions = 0;
+    for (unsigned c = 0; c < e->ncpus; c++) {
+        e->cpus[c].cycles = e->cpus[c].cycles_fx >> 10;
+        instructions += e->cpus[c].instructions;
+    }
+    e->instructions = instructions;
+}
+
 /* Returns 1 when the run must stop (max reached). */
 static int at_mark(engine *e, const struct engine_opts *o, struct run_marks *m)
 {
     if (!m->warm) {
         stats_reset(e->reg);
-        e->cycles_fx = 0;
+        for (unsigned c = 0; c < e->ncpus; c++)
+            e->cpus[c].cycles_fx = 0;
         m->warm = 1;
     } else {
         uint64_t measured = m->done - o->warmup;
-        e->cycles = e->cycles_fx >> 10;
+        refresh_cycles(e);
         if (o->interval && measured % o->interval == 0 && o->on_interval)
             o->on_interval(o->interval_ctx, measured);
         if (o->max && measured >= o->max) {
@@ -333,68 +376,167 @@ static int check_access(const struct mm_event *ev, const engine *e, size_t ti, u
     return 0;
 }
 
+/* RECORD_ACCESS: an access was simulated (the caller counts it against the run's marks) */
+enum record_end { RECORD_OK, RECORD_ACCESS, RECORD_BAD };
+
+/* One record: an OS event to the kernel model, or an access through translation and the caches,
+ * then the counters and the core's time. Inlined into both loops with translate constant. */
+static inline __attribute__((always_inline)) enum record_end
+simulate_record(engine *e, const struct engine_opts *o, struct engine_result *res,
+                const struct mm_event *ev, const int translate)
+{
+    e->records++;
+    res->records++;
+    if (__builtin_expect(!mm_event_is_access(ev), 0)) {
+        e->os_events++;
+        if (ev->cpu < e->ncpus) {
+            e->cpus[ev->cpu].instructions += ev->gap;
+            e->cpus[ev->cpu].cycles_fx += (uint64_t)ev->gap * e->cpi_fx;
+        }
+        if (translate)
+            xlate_os_event(e->xl, ev);
+        return RECORD_OK;
+    }
+    if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE || ev->cpu >= e->ncpus, 0)) {
+        if (o->keep_going) {
+            e->bad_records++;
+            return RECORD_OK;
+        }
+        return RECORD_BAD;
+    }
+    uint32_t size = ev->size;
+    if (ev->type != MM_EV_IFETCH && size > e->clip_size)
+        size = e->clip_size;
+    struct mem_result r;
+    if (translate)
+        r = translated_access(e, ev, size);
+    else
+        r = cache_hier_access(e->caches, ev->cpu, ev->addr, size, ev->type);
+    struct cpu_time *t = &e->cpus[ev->cpu];
+    e->accesses++;
+    e->by_type[ev->type]++;
+    e->access_cycles += r.latency;
+    uint32_t stall = r.latency > e->l1_latency ? r.latency - e->l1_latency : 0;
+    t->instructions += ev->gap;
+    t->stall_cycles += stall;
+    t->cycles_fx += (uint64_t)ev->gap * e->cpi_fx + (uint64_t)stall * e->exposed_fx;
+    hist_record(e->latency_of_type[ev->type], r.latency);
+    return RECORD_ACCESS;
+}
+
 enum batch_end { BATCH_DONE, BATCH_MAX, BATCH_BAD };
 
-/* The records of one batch. Specialised for translate off and on (the call sites pass a constant),
- * so the cache-only loop carries nothing of the translate path. */
+/* The records of one batch of one trace. Specialised for translate off and on (the call sites
+ * pass a constant), so the cache-only loop carries nothing of the translate path. */
 static inline __attribute__((always_inline)) enum batch_end
 run_batch(engine *e, const struct engine_opts *o, struct engine_result *res, struct run_marks *m,
           long n, const int translate)
 {
-    hist *lat_of_type[4] = {&e->latency_data, &e->latency_data, &e->latency_ifetch,
-                            &e->latency_data};
-    uint64_t done = m->done, next_mark = m->next_mark; /* in registers */
     enum batch_end end = BATCH_DONE;
+    uint64_t done = m->done, next_mark = m->next_mark; /* in registers */
     for (long i = 0; i < n; i++) {
-        const struct mm_event *ev = &e->batch[i];
-        e->records++;
-        res->records++;
-        if (__builtin_expect(!mm_event_is_access(ev), 0)) {
-            e->os_events++;
-            e->instructions += ev->gap;
-            e->cycles_fx += (uint64_t)ev->gap * e->cpi_fx;
-            if (translate)
-                xlate_os_event(e->xl, ev);
-            continue;
-        }
-        if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE ||
-                                 ev->cpu >= e->ncpus, 0)) {
-            if (o->keep_going) {
-                e->bad_records++;
-                continue;
+        enum record_end re = simulate_record(e, o, res, &e->batch[i], translate);
+        if (__builtin_expect(re == RECORD_ACCESS, 1)) {
+            if (__builtin_expect(++done == next_mark, 0)) {
+                m->done = done;
+                if (at_mark(e, o, m)) {
+                    end = BATCH_MAX;
+                    break;
+                }
+                next_mark = m->next_mark;
             }
+        } else if (__builtin_expect(re == RECORD_BAD, 0)) {
             m->bad = (uint64_t)i;
             end = BATCH_BAD;
             break;
         }
-        uint32_t size = ev->size;
-        if (ev->type != MM_EV_IFETCH && size > e->clip_size)
-            size = e->clip_size;
-        struct mem_result r;
-        if (translate)
-            r = translated_access(e, ev, size);
-        else
-            r = cache_hier_access(e->caches, ev->cpu, ev->addr, size, ev->type);
-        e->accesses++;
-        e->by_type[ev->type]++;
-        e->instructions += ev->gap;
-        e->access_cycles += r.latency;
-        uint32_t stall = r.latency > e->l1_latency ? r.latency - e->l1_latency : 0;
-        e->stall_cycles += stall;
-        e->cycles_fx += (uint64_t)ev->gap * e->cpi_fx + (uint64_t)stall * e->exposed_fx;
-        hist_record(lat_of_type[ev->type], r.latency);
-        if (__builtin_expect(++done == next_mark, 0)) {
-            m->done = done;
-            if (at_mark(e, o, m)) {
-                end = BATCH_MAX;
-                break;
-            }
-            next_mark = m->next_mark;
-        }
     }
     m->done = done;
-    e->cycles = e->cycles_fx >> 10;
+    refresh_cycles(e);
     return end;
+}
+
+/* Several traces, trace i on cpu i: always advance the cpu whose simulated time is least (ties to
+ * the lower cpu), one record at a time. Returns 0 (res->end says how it ended) or -1 (err). */
+static int run_interleaved(engine *e, trace_reader *const *traces, size_t ntraces,
+                           const struct engine_opts *o, struct engine_result *res,
+                           struct run_marks *m, mm_err *err)
+{
+    struct lane {
+        struct mm_event *batch;
+        long n, pos;
+        uint64_t index; /* records of this trace consumed, for messages */
+        int live;
+    } *lanes = xcalloc(ntraces, sizeof *lanes);
+    int rc = 0;
+    for (size_t t = 0; t < ntraces; t++) {
+        lanes[t].batch = xmalloc(ENGINE_BATCH * sizeof *lanes[t].batch);
+        lanes[t].live = 1;
+        trace_set_keep_going(traces[t], o->keep_going);
+        if (o->skip) { /* in this mode --skip fast-forwards each trace */
+            long long skipped = trace_skip(traces[t], o->skip, err);
+            if (skipped < 0) {
+                res->end = ENGINE_END_ERROR;
+                rc = -1;
+                goto out;
+            }
+            res->records += (uint64_t)skipped;
+            lanes[t].index = (uint64_t)skipped;
+        }
+    }
+    uint64_t since_progress = 0;
+    for (;;) {
+        size_t best = ntraces;
+        for (size_t t = 0; t < ntraces; t++)
+            if (lanes[t].live && (best == ntraces || e->cpus[t].cycles_fx < e->cpus[best].cycles_fx))
+                best = t;
+        if (best == ntraces)
+            break; /* every trace ended */
+        struct lane *l = &lanes[best];
+        if (l->pos == l->n) {
+            if (o->stop && *o->stop) {
+                res->end = ENGINE_END_INTERRUPTED;
+                goto out;
+            }
+            l->n = trace_read(traces[best], l->batch, ENGINE_BATCH, err);
+            l->pos = 0;
+            if (l->n < 0) {
+                res->end = ENGINE_END_ERROR;
+                rc = -1;
+                goto out;
+            }
+            if (l->n == 0)
+                l->live = 0;
+            continue;
+        }
+        struct mm_event *ev = &l->batch[l->pos++];
+        ev->cpu = (uint16_t)best;
+        l->index++;
+        enum record_end re = e->translate ? simulate_record(e, o, res, ev, 1)
+                                          : simulate_record(e, o, res, ev, 0);
+        if (re == RECORD_ACCESS && ++m->done == m->next_mark && at_mark(e, o, m)) {
+            res->end = ENGINE_END_MAX;
+            goto out;
+        }
+        if (re == RECORD_BAD) {
+            check_access(ev, e, best, l->index - 1, err);
+            res->end = ENGINE_END_ERROR;
+            rc = -1;
+            goto out;
+        }
+        if (++since_progress == ENGINE_BATCH) {
+            since_progress = 0;
+            refresh_cycles(e);
+            if (o->on_progress)
+                o->on_progress(o->progress_ctx, res->records, best);
+        }
+    }
+out:
+    refresh_cycles(e);
+    for (size_t t = 0; t < ntraces; t++)
+        free(lanes[t].batch);
+    free(lanes);
+    return rc;
 }
 
 int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
@@ -407,6 +549,14 @@ int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
     m.next_mark = next_mark_after(o, &m);
     if (m.warm)
         stats_reset(e->reg);
+    if (ntraces > 1) {
+        if (ntraces > e->ncpus)
+            return mm_errf(err, "%zu traces, but the machine has %u cpu(s): each trace runs on a cpu "
+                                "of its own (set [system] cpus)", ntraces, e->ncpus);
+        int rc = run_interleaved(e, traces, ntraces, o, res, &m, err);
+        res->measured = m.warm ? m.done - o->warmup : 0;
+        return rc;
+    }
     uint64_t skip_left = o->skip;
 
     for (size_t ti = 0; ti < ntraces; ti++) {

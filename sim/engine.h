@@ -50,10 +50,13 @@ struct engine_result {
 engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg, mm_err *err);
 void engine_destroy(engine *e);
 
-/* Replays the traces in order. Returns 0 (see res->end) or -1 with err on bad input. */
+/* Replays the traces: one trace in its own order (records name their cpu); several traces each on
+ * a cpu of its own (trace i on cpu i, at most [system] cpus of them), interleaved by the cpus'
+ * simulated time. Returns 0 (see res->end) or -1 with err on bad input. */
 int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
                const struct engine_opts *opts, struct engine_result *res, mm_err *err);
 
 const char *engine_end_name(enum engine_end end);
+unsigned engine_ncpus(const engine *e);
 
 #endif

@@ -68,4 +68,24 @@ expect_eq "core stall cycles" 264 "$(csv_get "$W/core.csv" cpu.stall_cycles)"
 expect_eq "core cycles" 1264 "$(csv_get "$W/core.csv" cpu.cycles)"
 run -o core.overlap=0.5 -o core.cpi=1 --csv "$W/core2.csv" "$W/core.txt" > /dev/null
 expect_eq "core cycles with overlap" 2132 "$(csv_get "$W/core2.csv" cpu.cycles)"
+# 7. Two traces on two cpus, interleaved by simulated time (ties to the lower cpu). cpu0 streams
+#    (every access misses everywhere: 0.5 + 264 cycles), cpu1 re-reads one line (0.5 cycles once
+#    its first read has missed like cpu0's): cpu1 runs 529 records for each of cpu0's, so of
+#    2000 measured accesses cpu0 makes 5 (at cpu times 0, 264.5, 529, 793.5, 1058) and cpu1 1995.
+python3 -c '
+for i in range(1000): print("R 0x%x 8 gap=1" % (0x10000000 + 64 * i))' > "$W/mc0.txt"
+python3 -c '
+for i in range(100000): print("R 0x20000000 8 gap=1")' > "$W/mc1.txt"
+run -o system.cpus=2 --max 2000 --csv "$W/mc.csv" "$W/mc0.txt" "$W/mc1.txt" > /dev/null
+expect_eq "cpu0 accesses" 5 "$(csv_get "$W/mc.csv" cache.cpu0.l1d.accesses)"
+expect_eq "cpu1 accesses" 1995 "$(csv_get "$W/mc.csv" cache.cpu1.l1d.accesses)"
+expect_eq "cpu0 private misses" 5 "$(csv_get "$W/mc.csv" cache.cpu0.l1d.misses)"
+expect_eq "cpu1 one miss" 1 "$(csv_get "$W/mc.csv" cache.cpu1.l1d.misses)"
+expect_eq "shared llc sees both" 6 "$(csv_get "$W/mc.csv" cache.llc.accesses)"
+expect_eq "cpu1 instructions" 1995 "$(csv_get "$W/mc.csv" cpu.cpu1.instructions)"
+set +e
+msg=$("$MMUSIM_BIN" run -q "$W/mc0.txt" "$W/mc1.txt" 2>&1 >/dev/null); rc=$?
+set -e
+expect_eq "more traces than cpus exit" 2 "$rc"
+expect_contains "more traces than cpus message" "2 traces, but the machine has 1 cpu(s)" "$msg"
 finish
