@@ -8,13 +8,10 @@
 
 #include "models/common/rng.h"
 #include "models/common/stats.h"
-#include "models/os/lru.h"
-#include "models/os/pagecache.h"
-#include "models/os/workingset.h"
-#include "models/os/zone.h"
+#include "reclaim_test_util.h"
 
-#define MiB (1ull << 20)
-#define GiB (1ull << 30)
+#include "models/os/workingset.h"
+#include "models/os/writeback.h"
 
 static mm_phys *make_phys(uint64_t bytes)
 {
@@ -229,6 +226,204 @@ START_TEST(filemap_and_swap_cache)
 }
 END_TEST
 
+
+/* ---- writeback ------------------------------------------------------------------------------- */
+
+/* global_dirtyable_memory() and domain_dirty_limits() on a fresh 16 GiB machine: free pages
+ * 4194304 minus totalreserve_pages 28854 (test_zone's derivation) plus no file LRU pages, + 1 =
+ * 4165451. Ratios in per-PAGE_SIZE units: dirty_ratio 20 -> 20 * 4096 / 100 = 819, background 10
+ * -> 409. thresh = 819 * 4165451 / 4096 = 832886 pages (19.995%, not 20%), bg_thresh = 409 *
+ * 4165451 / 4096 = 415934. With vm.dirty_bytes = 1 GiB: thresh = 262144 and bg_thresh (415934)
+ * is not below it, so bg_thresh = thresh / 2 = 131072. */
+START_TEST(dirty_limits_16g)
+{
+    mm_phys *pm = test_phys(16 * GiB);
+    ck_assert_uint_eq(mm_totalreserve_pages(pm), 28854);
+    struct mm_reclaim_config cfg = test_config();
+    stats_registry *reg = stats_create();
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, NULL, reg, &err);
+    mm_writeback *wb = reclaim_writeback(rc);
+    ck_assert_uint_eq(global_dirtyable_memory(wb), 4165451);
+    uint64_t bg, th;
+    global_dirty_limits(wb, &bg, &th);
+    ck_assert_uint_eq(th, 832886);
+    ck_assert_uint_eq(bg, 415934);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.nr_dirty_threshold")), 832886);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.nr_dirty_background_threshold")),
+                      415934);
+    struct wb_config c = *wb_config_of(wb);
+    c.dirty_bytes = 1 * GiB;
+    wb_set_config(wb, &c);
+    global_dirty_limits(wb, &bg, &th);
+    ck_assert_uint_eq(th, 262144);
+    ck_assert_uint_eq(bg, 131072);
+    mm_reclaim_destroy(rc);
+    stats_destroy(reg);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
+/* The flusher's periodic pass (wb_check_old_data_flush) every dirty_writeback_centisecs = 5 s
+ * writes what was dirtied at least dirty_expire_centisecs = 30 s ago (64 MiB, ssd, 1000 MHz, far
+ * below the background threshold): P dirtied at 0 s is not written by the passes at 5..25 s nor
+ * at 29.999 s, but at the 30 s pass (its age is 30 s), completing 100 us later; Q dirtied at 1 s
+ * waits for the 35 s pass. nr_dirtied 2, nr_written 2, pgpgout 8 kB. */
+START_TEST(kupdate_writes_expired_pages)
+{
+    mm_phys *pm = test_phys(64 * MiB);
+    struct mm_reclaim_config cfg = test_config();
+    stats_registry *reg = stats_create();
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, NULL, reg, &err);
+    mm_writeback *wb = reclaim_writeback(rc);
+    const uint64_t s = 1000000000ull; /* one second in cycles */
+    uint64_t p = add_file_page(rc, pm, 1, 0), q = add_file_page(rc, pm, 1, 1);
+    ck_assert(folio_mark_dirty(wb, p, 0));
+    ck_assert(!folio_mark_dirty(wb, p, 0));
+    ck_assert(folio_mark_dirty(wb, q, 1 * s));
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.meminfo.Dirty")), 8);
+    wb_run(wb, 30 * s - 1000);
+    ck_assert_uint_eq(wb_nr_dirty(wb), 2);
+    wb_run(wb, 30 * s);
+    ck_assert_uint_eq(wb_nr_dirty(wb), 1);
+    ck_assert_uint_eq(wb_nr_writeback(wb), 1);
+    ck_assert(folio_test(reclaim_lru(rc), p, PG_writeback));
+    wb_run(wb, 30 * s + 100000);
+    ck_assert_uint_eq(wb_nr_writeback(wb), 0);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.nr_written")), 1);
+    wb_run(wb, 35 * s - 1);
+    ck_assert_uint_eq(wb_nr_dirty(wb), 1);
+    wb_run(wb, 36 * s);
+    ck_assert_uint_eq(wb_nr_dirty(wb), 0);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.nr_dirtied")), 2);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.nr_written")), 2);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.pgpgout")), 8);
+    mm_reclaim_destroy(rc);
+    stats_destroy(reg);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
+/* Background writeback: a 64 MiB machine (16384 pages, totalreserve 432) has dirtyable memory
+ * 16384 - 432 + 1 = 15953 however its pages are split between free and file LRU, so bg_thresh =
+ * 409 * 15953 / 4096 = 1592 and thresh = 819 * 15953 / 4096 = 3189. 1642 dirty pages are 50 over
+ * the background threshold: the flusher writes the 50 oldest at once and stops at 1592
+ * (wb_over_bg_thresh compares NR_FILE_DIRTY only). */
+START_TEST(background_writeback)
+{
+    mm_phys *pm = test_phys(64 * MiB);
+    ck_assert_uint_eq(mm_totalreserve_pages(pm), 432);
+    struct mm_reclaim_config cfg = test_config();
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, NULL, NULL, &err);
+    mm_writeback *wb = reclaim_writeback(rc);
+    uint64_t first = 0;
+    for (uint64_t i = 0; i < 1642; i++) {
+        uint64_t pfn = add_file_page(rc, pm, 1, i);
+        if (!i)
+            first = pfn;
+        folio_mark_dirty(wb, pfn, 0);
+    }
+    ck_assert_uint_eq(global_dirtyable_memory(wb), 15953);
+    uint64_t bg, th;
+    global_dirty_limits(wb, &bg, &th);
+    ck_assert_uint_eq(bg, 1592);
+    ck_assert_uint_eq(th, 3189);
+    ck_assert(wb_over_bg_thresh(wb));
+    wb_run(wb, 0);
+    ck_assert_uint_eq(wb_nr_dirty(wb), 1592);
+    ck_assert_uint_eq(wb_nr_writeback(wb), 50);
+    ck_assert(folio_test(reclaim_lru(rc), first, PG_writeback)); /* oldest first */
+    ck_assert(!wb_over_bg_thresh(wb));
+    mm_reclaim_destroy(rc);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
+/* balance_dirty_pages() on the 64 MiB machine (thresh 3189, bg_thresh 1592, freerun ceiling
+ * (3189 + 1592) / 2 = 2390) with an hdd behind the files (8 ms a write, one at a time: write_bw
+ * 125 pages/s):
+ *  - 10 dirty pages: free run, no pause.
+ *  - 3199 dirty pages (10 over the limit) and a writer who dirtied 32 (nr_dirtied_pause): the
+ *    flusher starts (128 writes queued) but dirty + writeback = 3199 >= 3189: task_ratelimit 0,
+ *    pause = wb_max_pause(3199) = min(3199 / (1 + 125 / 32) + 1 = 800, HZ / 5 = 50) jiffies =
+ *    200 ms. Meanwhile writes complete at 8, 16, ..., 200 ms: 25 pages, dirty = 3174 < 3189.
+ *    Second round: setpoint = (2390 + 3189) / 2 = 2789; x = (2789 - 3174) * 1024 / 401 = -983;
+ *    pos_ratio = ((-983)^2 >> 10 = 943) * -983 >> 10 = -906, + 1024 = 118; task_ratelimit = 125 *
+ *    118 >> 10 = 14 pages/s; pause = 250 * 32 / 14 = 571 jiffies, capped at 50: 200 ms more.
+ *    Total 400 ms (4e8 cycles at 1000 MHz), two throttled rounds. */
+START_TEST(writer_throttled_above_limit)
+{
+    mm_phys *pm = test_phys(64 * MiB);
+    struct mm_reclaim_config cfg = test_config();
+    bdev_config_preset(&cfg.file_bdev, BDEV_HDD);
+    stats_registry *reg = stats_create();
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, NULL, reg, &err);
+    mm_writeback *wb = reclaim_writeback(rc);
+    for (uint64_t i = 0; i < 10; i++)
+        folio_mark_dirty(wb, add_file_page(rc, pm, 1, i), 0);
+    ck_assert_uint_eq(balance_dirty_pages_ratelimited(wb, 32, 0), 0);
+    for (uint64_t i = 10; i < 3199; i++)
+        folio_mark_dirty(wb, add_file_page(rc, pm, 1, i), 0);
+    ck_assert_int_eq(pos_ratio_polynom(2789, 3174, 3189), 118);
+    ck_assert_int_eq(pos_ratio_polynom(2789, 2789, 3189), 1024);
+    /* at the limit the "| 1" of the divisor leaves 8, not 0; wb_position_ratio() returns 0 there
+     * before calling the polynomial, as balance_dirty_pages() here does */
+    ck_assert_int_eq(pos_ratio_polynom(2789, 3189, 3189), 8);
+    uint64_t pause = balance_dirty_pages_ratelimited(wb, 32, 0);
+    ck_assert_uint_eq(pause, 400000000ull);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.writeback.throttled_writes")), 2);
+    ck_assert_uint_eq(wb_nr_dirty(wb) + wb_nr_writeback(wb), 3174);
+    mm_reclaim_destroy(rc);
+    stats_destroy(reg);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
+/* A write() through the facade path: a missing page overwritten whole needs no read (not major:
+ * 50 lookup + 200 insert cycles), a partial write of a missing page reads it first (major, pgpgin,
+ * + 80 us); the page is dirty either way and truncation drops pages and shadows, waiting for
+ * writeback. */
+START_TEST(file_write_and_truncate)
+{
+    mm_phys *pm = test_phys(64 * MiB);
+    struct mm_reclaim_config cfg = test_config();
+    stats_registry *reg = stats_create();
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, NULL, reg, &err);
+    mm_writeback *wb = reclaim_writeback(rc);
+    struct fault_result r;
+    ck_assert(reclaim_file_write(rc, 5, 0, true, 0, 0, &r));
+    ck_assert(!r.major);
+    ck_assert_uint_eq(r.cycles, 50 + 200);
+    ck_assert(reclaim_file_write(rc, 5, 1, false, 0, 0, &r));
+    ck_assert(r.major);
+    ck_assert_uint_eq(r.cycles, 50 + 200 + 80000);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.vmstat.pgpgin")), 4);
+    ck_assert_uint_eq(wb_nr_dirty(wb), 2);
+    ck_assert_uint_eq(stats_value(stats_find(reg, "os.meminfo.Cached")), 8);
+    /* both pages under writeback, truncate waits for them: the partial write's read at 250 cycles
+     * left the ssd's next free slot at 250 + 80000 / 8 = 10250, so the writes submitted at 0 start
+     * at 10250 and 22750 and end at 110250 and 122750 (-> 123 us) */
+    wakeup_flusher_threads(wb, WB_REASON_VMSCAN);
+    wb_run(wb, 0);
+    ck_assert_uint_eq(wb_nr_writeback(wb), 2);
+    mapping_store(reclaim_pagecache(rc), 5, 7, 0x99); /* a shadow beyond */
+    uint64_t free0 = node_free_pages(pm);
+    uint64_t wait = reclaim_file_truncate(rc, 5, 0, 100, 0, 50000);
+    ck_assert_uint_eq(wait, 123000 - 50000);
+    ck_assert_uint_eq(pagecache_nr_pages(reclaim_pagecache(rc)), 0);
+    ck_assert_uint_eq(pagecache_nr_shadows(reclaim_pagecache(rc)), 0);
+    ck_assert_uint_eq(node_free_pages(pm), free0 + 2);
+    ck_assert_uint_eq(wb_nr_dirty(wb) + wb_nr_writeback(wb), 0);
+    mm_reclaim_destroy(rc);
+    stats_destroy(reg);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pagecache");
@@ -239,6 +434,11 @@ int main(void)
     tcase_add_test(tc, shadow_shrinker_batches);
     tcase_add_test(tc, store_random_against_reference);
     tcase_add_test(tc, filemap_and_swap_cache);
+    tcase_add_test(tc, dirty_limits_16g);
+    tcase_add_test(tc, kupdate_writes_expired_pages);
+    tcase_add_test(tc, background_writeback);
+    tcase_add_test(tc, writer_throttled_above_limit);
+    tcase_add_test(tc, file_write_and_truncate);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
