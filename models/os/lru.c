@@ -479,3 +479,59 @@ void snapshot_refaults(mm_lru *lru, int nid)
     lru->vec[nid].refaults[0] = lru->vec[nid].workingset_activate[0];
     lru->vec[nid].refaults[1] = lru->vec[nid].workingset_activate[1];
 }
+
+/* ---- consistency ----------------------------------------------------------------------------- */
+
+int lru_check(const mm_lru *lru, mm_err *err)
+{
+    uint64_t on_lists = 0;
+    for (unsigned n = 0; n < lru->nr_nodes; n++) {
+        const struct lruvec *v = &lru->vec[n];
+        for (int l = 0; l < NR_LRU_LISTS; l++) {
+            uint64_t count = 0, zc[MM_NR_ZONE_TYPES] = {0};
+            uint32_t prev = LRU_NIL;
+            for (uint32_t x = v->lists[l].head; x != LRU_NIL; x = lru->pg[x].next) {
+                if (x >= lru->max_pfn)
+                    return mm_errf(err, "lru: node %u %s: pfn %u out of range", n, lru_names[l], x);
+                if (lru->pg[x].prev != prev)
+                    return mm_errf(err, "lru: node %u %s: pfn %u prev link broken", n,
+                                   lru_names[l], x);
+                if (!(lru->flags[x] & PG_lru) || folio_lru_list(lru, x) != (enum lru_list)l)
+                    return mm_errf(err, "lru: node %u %s: pfn %u has flags %#x", n, lru_names[l],
+                                   x, lru->flags[x]);
+                if (folio_nid(lru, x) != (int)n)
+                    return mm_errf(err, "lru: pfn %u of node %d on node %u's list", x,
+                                   folio_nid(lru, x), n);
+                zc[folio_zonenum(lru, x)]++;
+                prev = x;
+                if (++count > lru->max_pfn)
+                    return mm_errf(err, "lru: node %u %s: a cycle", n, lru_names[l]);
+            }
+            if (v->lists[l].tail != prev)
+                return mm_errf(err, "lru: node %u %s: tail %u, last %u", n, lru_names[l],
+                               v->lists[l].tail, prev);
+            if (count != v->nr[l])
+                return mm_errf(err, "lru: node %u %s: %llu pages listed, count %llu", n,
+                               lru_names[l], (unsigned long long)count,
+                               (unsigned long long)v->nr[l]);
+            for (int z = 0; z < MM_NR_ZONE_TYPES; z++)
+                if (zc[z] != v->nr_zone[z][l])
+                    return mm_errf(err, "lru: node %u zone %d %s: %llu listed, count %llu", n, z,
+                                   lru_names[l], (unsigned long long)zc[z],
+                                   (unsigned long long)v->nr_zone[z][l]);
+            on_lists += count;
+        }
+    }
+    uint64_t flagged = 0, mlocked = 0;
+    for (uint64_t p = 0; p < lru->max_pfn; p++) {
+        flagged += (lru->flags[p] & PG_lru) != 0;
+        mlocked += (lru->flags[p] & PG_mlocked) != 0;
+    }
+    if (flagged != on_lists)
+        return mm_errf(err, "lru: %llu pages flagged PG_lru, %llu on lists",
+                       (unsigned long long)flagged, (unsigned long long)on_lists);
+    if (mlocked != global_nr_mlock(lru))
+        return mm_errf(err, "lru: %llu pages mlocked, NR_MLOCK %llu", (unsigned long long)mlocked,
+                       (unsigned long long)global_nr_mlock(lru));
+    return 0;
+}

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/common/errors.h"
 #include "models/common/stats.h"
 #include "models/os/zone.h"
 
@@ -97,7 +98,8 @@ struct lru_vm_events *mm_lru_events(mm_lru *lru);
 /* ---- per-page state -------------------------------------------------------------------------- */
 
 /* Prepares the record of a freshly allocated page (flags cleared, owner set, not on a list). Every
- * page handed to the LRU layer starts here; lru_page_free() is its end. */
+ * page handed to the LRU layer starts here; lru_page_free() is its end: the caller makes sure the
+ * page is out of the page and swap caches, clean and not under writeback (writeback.h). */
 void lru_page_init(mm_lru *lru, uint64_t pfn, uint64_t owner, unsigned flags);
 /* Takes the page off its list (if any) and clears the record. The caller frees the frame. */
 void lru_page_free(mm_lru *lru, uint64_t pfn);
@@ -188,5 +190,10 @@ uint64_t lruvec_workingset_activate(const mm_lru *lru, int nid, bool file);
 void lruvec_count_workingset_activate(mm_lru *lru, int nid, bool file, uint64_t nr);
 uint64_t lruvec_refaults_snapshot(const mm_lru *lru, int nid, bool file);
 void snapshot_refaults(mm_lru *lru, int nid);
+
+/* Consistency check (O(memory)): every list's links, flags, node and zone match, the counts equal
+ * what the lists hold, and no page outside a list has PG_lru. Returns 0, or -1 with the first
+ * problem in err. */
+int lru_check(const mm_lru *lru, mm_err *err);
 
 #endif

@@ -449,3 +449,60 @@ uint64_t swap_readpage(mm_swap *s, uint64_t pfn, uint32_t entry, uint64_t now)
     s->pswpin++;
     return writeback_read(s->wb, si->bdev, now);
 }
+
+/* ---- consistency ----------------------------------------------------------------------------- */
+
+int swap_check(const mm_swap *s, mm_err *err)
+{
+    uint64_t free = 0, total = 0;
+    for (unsigned t = 0; t < s->nr; t++) {
+        const struct swap_info *si = &s->si[t];
+        uint64_t inuse = 0, stored = 0;
+        for (uint64_t off = 1; off < si->max; off++) {
+            uint8_t m = si->swap_map[off];
+            if (m & SWAP_ZRAM_STORED)
+                stored++;
+            if (!(m & (SWAP_COUNT_MASK | SWAP_HAS_CACHE))) {
+                if (m)
+                    return mm_errf(err, "swap %u: free slot %llu holds %#x", t,
+                                   (unsigned long long)off, m);
+                if (off < si->lowest_bit || off > si->highest_bit)
+                    return mm_errf(err, "swap %u: free slot %llu outside [%llu, %llu]", t,
+                                   (unsigned long long)off, (unsigned long long)si->lowest_bit,
+                                   (unsigned long long)si->highest_bit);
+                continue;
+            }
+            inuse++;
+            uint32_t e = swp_entry(t, (uint32_t)off);
+            uint64_t pfn = swap_cache_get_folio(s->pc, e);
+            if (m & SWAP_HAS_CACHE) {
+                if (pfn == MM_PFN_NONE)
+                    return mm_errf(err, "swap %u: slot %llu has SWAP_HAS_CACHE, no cached page", t,
+                                   (unsigned long long)off);
+                if (!folio_test(s->lru, pfn, PG_swapcache) || folio_swap_entry(s->lru, pfn) != e)
+                    return mm_errf(err, "swap %u: slot %llu's page %llu does not point back", t,
+                                   (unsigned long long)off, (unsigned long long)pfn);
+            } else if (pfn != MM_PFN_NONE) {
+                return mm_errf(err, "swap %u: slot %llu cached without SWAP_HAS_CACHE", t,
+                               (unsigned long long)off);
+            }
+        }
+        if (inuse != si->inuse_pages)
+            return mm_errf(err, "swap %u: %llu slots in use, inuse_pages %llu", t,
+                           (unsigned long long)inuse, (unsigned long long)si->inuse_pages);
+        if (stored != si->stored || si->pool_n != pool_need(si, stored))
+            return mm_errf(err, "swap %u: %llu stored, counted %llu, pool %llu", t,
+                           (unsigned long long)stored, (unsigned long long)si->stored,
+                           (unsigned long long)si->pool_n);
+        free += si->pages - inuse;
+        total += si->pages;
+    }
+    if (free != s->nr_swap_pages || total != s->total_swap_pages)
+        return mm_errf(err, "swap: %llu free of %llu, counted %llu of %llu",
+                       (unsigned long long)free, (unsigned long long)total,
+                       (unsigned long long)s->nr_swap_pages,
+                       (unsigned long long)s->total_swap_pages);
+    if (pagecache_nr_swapcache(s->pc) > s->total_swap_pages)
+        return mm_errf(err, "swap: %llu swap-cache pages", (unsigned long long)pagecache_nr_swapcache(s->pc));
+    return 0;
+}

@@ -96,4 +96,9 @@ bool swap_writepage(mm_swap *s, uint64_t pfn, uint64_t now, uint64_t *done);
 /* swap_readpage(): reads entry's slot into pfn at now (pswpin); returns the completion time. */
 uint64_t swap_readpage(mm_swap *s, uint64_t pfn, uint32_t entry, uint64_t now);
 
+/* Consistency check (O(swap slots)): per device the in-use count, lowest/highest bounds and
+ * free-slot totals match swap_map, every SWAP_HAS_CACHE slot has its page in the swap cache (and
+ * the page its entry), and the zram pool holds ceil(stored / ratio) frames. */
+int swap_check(const mm_swap *s, mm_err *err);
+
 #endif

@@ -5,6 +5,7 @@
  * lists off, the page tables a fake facade (reclaim_test_util.h). */
 #include "reclaim_test_util.h"
 
+#include "models/common/rng.h"
 #include "models/common/stats.h"
 #include "models/os/swap.h"
 #include "models/os/workingset.h"
@@ -563,6 +564,234 @@ START_TEST(swappiness_mixed_lists)
 }
 END_TEST
 
+
+/* pgdat_balanced() as Linux: ONE eligible zone above its high watermark balances the node. On a
+ * 64 MiB machine (DMA 4096 pages: high 96, lowmem_reserve[Movable] 48; DMA32 12288: high 288) a
+ * Movable request's node is balanced while DMA has more than 96 + 48 = 144 free pages, even with
+ * DMA32 empty; with DMA at 144 and DMA32 at 288 it is not (both checks are strict: free > mark +
+ * reserve); one more free page in DMA32 balances it. */
+START_TEST(pgdat_balanced_one_zone_suffices)
+{
+    mm_phys *pm = test_phys(64 * MiB);
+    mm_zone *dma = mm_node_zone(pm, 0, ZONE_DMA), *dma32 = mm_node_zone(pm, 0, ZONE_DMA32);
+    ck_assert_uint_eq(wmark_pages(dma, WMARK_HIGH), 96);
+    ck_assert_uint_eq(zone_lowmem_reserve(dma, ZONE_MOVABLE), 48);
+    ck_assert_uint_eq(wmark_pages(dma32, WMARK_HIGH), 288);
+    struct mm_reclaim_config cfg = test_config();
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, NULL, NULL, &err);
+    mm_vmscan *vs = reclaim_vmscan(rc);
+    /* NO_WATERMARKS allocations drain DMA32 first, then DMA */
+    while (zone_free_pages(dma32))
+        grab_frame(pm);
+    ck_assert(pgdat_balanced(vs, 0, 0, ZONE_MOVABLE));
+    uint64_t last = MM_PFN_NONE;
+    while (zone_free_pages(dma) > 144)
+        last = grab_frame(pm);
+    ck_assert(!pgdat_balanced(vs, 0, 0, ZONE_MOVABLE));
+    ck_assert(pgdat_balanced(vs, 0, 0, ZONE_DMA)); /* DMA alone: 144 > 96 + 0 */
+    /* give DMA32 289 pages back: above its high watermark */
+    mm_err e2;
+    uint64_t given = 0;
+    for (uint64_t pfn = zone_start_pfn(dma32); given < 288; pfn++)
+        if (mm_page_state(pm, pfn, NULL) == MM_PAGE_ALLOCATED && !buddy_free_pages(pm, pfn, 0, 0, &e2))
+            given++;
+    ck_assert_uint_eq(zone_free_pages(dma32), 288);
+    ck_assert(!pgdat_balanced(vs, 0, 0, ZONE_MOVABLE));
+    ck_assert_int_eq(buddy_free_pages(pm, last, 0, 0, &e2), 0); /* a DMA page: 145 > 144 */
+    ck_assert(pgdat_balanced(vs, 0, 0, ZONE_MOVABLE));
+    mm_reclaim_destroy(rc);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
+/* ---- a random workload against the invariant checkers ---------------------------------------- */
+
+struct vpage {
+    uint64_t pfn;   /* resident page, or MM_PFN_NONE */
+    uint32_t entry; /* swap entry when swapped out */
+    bool live;
+};
+
+struct stress {
+    struct vpage *vp;
+    uint8_t *young, *dirty; /* per pfn */
+};
+
+static int st_referenced(void *ctx, uint64_t owner, uint64_t pfn, unsigned *vm_flags,
+                         uint64_t *cycles)
+{
+    struct stress *st = ctx;
+    (void)vm_flags;
+    *cycles += 100;
+    if (owner >> 63)
+        return 0; /* a page-cache page: never mapped in this workload */
+    ck_assert_uint_eq(st->vp[owner - 1].pfn, pfn);
+    int n = st->young[pfn];
+    st->young[pfn] = 0;
+    return n;
+}
+
+static int st_unmap(void *ctx, uint64_t owner, uint64_t pfn, uint32_t entry, bool *dirty,
+                    uint64_t *cycles)
+{
+    struct stress *st = ctx;
+    *cycles += 200;
+    if (owner >> 63)
+        return 0;
+    struct vpage *v = &st->vp[owner - 1];
+    ck_assert_uint_eq(v->pfn, pfn);
+    ck_assert(entry != 0);
+    v->pfn = MM_PFN_NONE;
+    v->entry = entry;
+    if (st->dirty[pfn])
+        *dirty = true;
+    st->dirty[pfn] = st->young[pfn] = 0;
+    return 1;
+}
+
+static void check_all(mm_reclaim *rc, mm_phys *pm)
+{
+    mm_err err = {{0}};
+    ck_assert_msg(lru_check(reclaim_lru(rc), &err) == 0, "%s", err.msg);
+    ck_assert_msg(swap_check(reclaim_swap(rc), &err) == 0, "%s", err.msg);
+    ck_assert_msg(buddy_check(pm, &err) == 0, "%s", err.msg);
+}
+
+/* Anonymous faults, accesses, swap-ins and frees, file reads, writes and truncations, and kswapd
+ * with the flusher running between them, on a 64 MiB machine with zram and ssd swap and about
+ * twice its memory in use: every few thousand steps the LRU, swap and buddy invariants hold; at
+ * the end, with everything freed and reclaimed, every page, slot, shadow and tree node is back. */
+START_TEST(random_workload_invariants)
+{
+    mm_phys *pm = test_phys(64 * MiB);
+    const uint64_t free_boot = node_free_pages(pm);
+    enum { NVP = 20000, FILES = 4, FILE_PAGES = 2000, STEPS = 200000 };
+    struct stress st;
+    st.vp = calloc(NVP, sizeof *st.vp);
+    st.young = calloc(mm_phys_max_pfn(pm), 1);
+    st.dirty = calloc(mm_phys_max_pfn(pm), 1);
+    struct mm_reclaim_config cfg = test_config();
+    cfg.nr_swap = 2;
+    swap_device_config_init(&cfg.swap[0], BDEV_ZRAM, 16 * MiB);
+    cfg.swap[0].priority = 10;
+    swap_device_config_init(&cfg.swap[1], BDEV_SSD, 32 * MiB);
+    struct reclaim_ops ops = {&st, st_referenced, st_unmap, NULL};
+    mm_err err = {{0}};
+    mm_reclaim *rc = mm_reclaim_create(pm, &cfg, &ops, NULL, &err);
+    ck_assert_msg(rc != NULL, "%s", err.msg);
+    rng r;
+    rng_seed(&r, 7);
+    uint64_t now = 0;
+    struct fault_result fr;
+    for (int step = 0; step < STEPS; step++) {
+        uint64_t op = rng_below(&r, 100);
+        if (op < 45) {
+            uint64_t i = rng_below(&r, NVP);
+            struct vpage *v = &st.vp[i];
+            bool write = rng_below(&r, 2);
+            if (!v->live) {
+                uint64_t stall = 0;
+                uint64_t pfn = reclaim_alloc_pages(rc, -1, MM_GFP_HIGHUSER_MOVABLE, 0, 0, now,
+                                                   &stall);
+                if (pfn != MM_PFN_NONE) {
+                    reclaim_anon_add(rc, pfn, i + 1, false);
+                    *v = (struct vpage){pfn, 0, true};
+                    st.young[pfn] = 1;
+                    st.dirty[pfn] = 1;
+                }
+                now += stall;
+            } else if (v->pfn != MM_PFN_NONE) {
+                st.young[v->pfn] = 1;
+                st.dirty[v->pfn] |= write;
+            } else if (reclaim_swap_in(rc, v->entry, i + 1, write, 0, now, &fr)) {
+                v->pfn = fr.pfn;
+                v->entry = 0;
+                st.young[fr.pfn] = 1;
+                st.dirty[fr.pfn] = write;
+                now += fr.cycles;
+            }
+        } else if (op < 50) {
+            struct vpage *v = &st.vp[rng_below(&r, NVP)];
+            if (v->live && v->pfn != MM_PFN_NONE) {
+                st.young[v->pfn] = st.dirty[v->pfn] = 0;
+                reclaim_anon_release(rc, v->pfn, 0, now);
+            } else if (v->live) {
+                reclaim_swap_entry_free(rc, v->entry, 0, now);
+            }
+            v->live = false;
+        } else if (op < 80) {
+            if (reclaim_file_read(rc, 1 + (uint32_t)rng_below(&r, FILES),
+                                  rng_below(&r, FILE_PAGES), true, 0, now, &fr))
+                now += fr.cycles;
+        } else if (op < 99) {
+            if (reclaim_file_write(rc, 1 + (uint32_t)rng_below(&r, FILES),
+                                   rng_below(&r, FILE_PAGES), rng_below(&r, 2), 0, now, &fr))
+                now += fr.cycles;
+        } else if (rng_below(&r, 20) == 0) {
+            now += reclaim_file_truncate(rc, 1 + (uint32_t)rng_below(&r, FILES), 0, FILE_PAGES, 0,
+                                         now);
+        }
+        uint64_t dt = 1000 + rng_below(&r, 20000);
+        now += dt;
+        reclaim_run(rc, now, dt / 16); /* kswapd falls behind: direct reclaim too */
+        if (step % 20000 == 0)
+            check_all(rc, pm);
+    }
+    check_all(rc, pm);
+    const struct vmscan_events *ev = vmscan_events(reclaim_vmscan(rc));
+    ck_assert(ev->pgsteal_kswapd > 0);
+    ck_assert(ev->pgscan_anon > 0 && ev->pgscan_file > 0);
+    ck_assert(ev->pgsteal_direct > 0 && ev->allocstall[ZONE_MOVABLE] > 0);
+    ck_assert(ev->pgsteal_anon > 0 && ev->pgsteal_file > 0);
+    ck_assert(mm_lru_events(reclaim_lru(rc))->workingset_refault[0] > 0);
+    ck_assert(mm_lru_events(reclaim_lru(rc))->workingset_refault[1] > 0);
+
+    /* tear down: every process page, every file, then reclaim what the swap cache still holds */
+    for (uint64_t i = 0; i < NVP; i++) {
+        struct vpage *v = &st.vp[i];
+        if (!v->live)
+            continue;
+        if (v->pfn != MM_PFN_NONE) {
+            st.young[v->pfn] = st.dirty[v->pfn] = 0;
+            reclaim_anon_release(rc, v->pfn, 0, now);
+        } else {
+            reclaim_swap_entry_free(rc, v->entry, 0, now);
+        }
+        v->live = false;
+    }
+    for (uint32_t f = 1; f <= FILES; f++)
+        now += reclaim_file_truncate(rc, f, 0, FILE_PAGES, 0, now);
+    now += 10000000000ull;
+    reclaim_run(rc, now, 0);
+    for (int k = 0; k < 1000 && global_lru_pages(reclaim_lru(rc), LRU_INACTIVE_ANON) +
+                                        global_lru_pages(reclaim_lru(rc), LRU_ACTIVE_ANON);
+         k++) {
+        uint64_t c;
+        try_to_free_pages(reclaim_vmscan(rc), 0, MM_GFP_HIGHUSER_MOVABLE, 0, 0, now, &c);
+        now += c + 1000000000ull;
+        reclaim_run(rc, now, 0);
+    }
+    check_all(rc, pm);
+    for (int l = 0; l < NR_LRU_LISTS; l++)
+        ck_assert_uint_eq(global_lru_pages(reclaim_lru(rc), (enum lru_list)l), 0);
+    mm_swap *sw = reclaim_swap(rc);
+    ck_assert_uint_eq(get_nr_swap_pages(sw), total_swap_pages(sw));
+    ck_assert_uint_eq(swap_zram_pool_pages(sw, 0), 0);
+    mm_pagecache *pc = reclaim_pagecache(rc);
+    ck_assert_uint_eq(pagecache_nr_pages(pc) + pagecache_nr_swapcache(pc), 0);
+    ck_assert_uint_eq(pagecache_nr_shadows(pc), 0);
+    ck_assert_uint_eq(pagecache_nr_xa_nodes(pc), 0);
+    ck_assert_uint_eq(wb_nr_dirty(reclaim_writeback(rc)) + wb_nr_writeback(reclaim_writeback(rc)), 0);
+    ck_assert_uint_eq(node_free_pages(pm), free_boot);
+    mm_reclaim_destroy(rc);
+    free(st.vp);
+    free(st.young);
+    free(st.dirty);
+    mm_phys_destroy(pm);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vmscan");
@@ -579,6 +808,8 @@ int main(void)
     tcase_add_test(tc, direct_reclaim_stall);
     tcase_add_test(tc, dirty_pages_rotate_after_writeback);
     tcase_add_test(tc, swappiness_mixed_lists);
+    tcase_add_test(tc, pgdat_balanced_one_zone_suffices);
+    tcase_add_test(tc, random_workload_invariants);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
