@@ -1878,14 +1878,19 @@ bool find_vma_intersection(const mm_struct *mm, uint64_t start, uint64_t end, mm
     return true;
 }
 
-bool find_vma_prev(const mm_struct *mm, uint64_t addr, mm_vma *out)
+bool find_vma_prev(const mm_struct *mm, uint64_t addr, mm_vma *vma, mm_vma *prev,
+                   bool *has_prev)
 {
-    uint32_t v = vbefore(mm, addr);
-    if (!v)
-        return false;
-    if (out)
-        vma_to_public(&N(mm, v), out);
-    return true;
+    uint32_t v = vfind(mm, addr);
+    /* the previous VMA: before v, or the last one when nothing ends above addr */
+    uint32_t p = v ? vprev(mm, v) : vbefore(mm, UINT64_MAX);
+    if (has_prev)
+        *has_prev = p != NIL;
+    if (p && prev)
+        vma_to_public(&N(mm, p), prev);
+    if (v && vma)
+        vma_to_public(&N(mm, v), vma);
+    return v != NIL;
 }
 
 /* anon_vma_compatible(): a and b adjacent, same object, flags equal but for access bits, linear

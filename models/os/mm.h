@@ -267,8 +267,10 @@ bool find_vma(const mm_struct *mm, uint64_t addr, mm_vma *out);
 bool vma_lookup(const mm_struct *mm, uint64_t addr, mm_vma *out);
 /* find_vma_intersection(): the first VMA intersecting [start, end). */
 bool find_vma_intersection(const mm_struct *mm, uint64_t start, uint64_t end, mm_vma *out);
-/* find_vma_prev(): the last VMA starting below addr. */
-bool find_vma_prev(const mm_struct *mm, uint64_t addr, mm_vma *out);
+/* find_vma_prev(): find_vma()'s VMA (returns whether there is one) and, in *prev, the VMA
+ * before it -- the last one ending at or below addr (*has_prev says whether there is one). */
+bool find_vma_prev(const mm_struct *mm, uint64_t addr, mm_vma *vma, mm_vma *prev,
+                   bool *has_prev);
 
 /* anon_vma_prepare() at the first anonymous fault in the VMA containing addr: reuses a
  * neighbour's anon_vma when find_mergeable_anon_vma allows, else makes one. Returns its id (0

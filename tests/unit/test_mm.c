@@ -332,7 +332,8 @@ START_TEST(map_fixed_replaces)
 END_TEST
 
 /* find_vma returns the first VMA ending above the address: the one containing it, or the next;
- * vma_lookup only the containing one; find_vma_prev the last starting below. */
+ * vma_lookup only the containing one; find_vma_prev also the VMA before find_vma's (the last
+ * ending at or below the address). */
 START_TEST(find_vma_lookups)
 {
     struct env e;
@@ -349,8 +350,20 @@ START_TEST(find_vma_lookups)
     ck_assert(!vma_lookup(e.mm, A + 2 * PG, &v));
     ck_assert(find_vma_intersection(e.mm, A + 2 * PG, A + 9 * PG, &v) && v.start == A + 8 * PG);
     ck_assert(!find_vma_intersection(e.mm, A + 2 * PG, A + 8 * PG, &v));
-    ck_assert(find_vma_prev(e.mm, A + 8 * PG, &v) && v.start == A);
-    ck_assert(!find_vma_prev(e.mm, A, &v));
+    mm_vma pv;
+    bool has_prev;
+    /* inside the second VMA: it, and the first before it */
+    ck_assert(find_vma_prev(e.mm, A + 9 * PG, &v, &pv, &has_prev));
+    ck_assert(v.start == A + 8 * PG && has_prev && pv.start == A);
+    /* in the hole between them: the same pair */
+    ck_assert(find_vma_prev(e.mm, A + 4 * PG, &v, &pv, &has_prev));
+    ck_assert(v.start == A + 8 * PG && has_prev && pv.start == A);
+    /* inside the first: nothing before it */
+    ck_assert(find_vma_prev(e.mm, A + PG, &v, &pv, &has_prev));
+    ck_assert(v.start == A && !has_prev);
+    /* above everything: no VMA, the stack before */
+    ck_assert(!find_vma_prev(e.mm, STACK_HI, &v, &pv, &has_prev));
+    ck_assert(has_prev && pv.start == STACK_LO);
     env_free(&e);
 }
 END_TEST
