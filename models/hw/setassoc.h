@@ -370,8 +370,13 @@ CACHE_INLINE unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache
 /* m ? a : b without a branch (the compiler turns `?:` on a coin toss into one). */
 CACHE_INLINE unsigned cache_select(unsigned m, unsigned a, unsigned b)
 {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__("test %1, %1\n\tcmovne %2, %0" : "+r"(b) : "r"(m), "r"(a) : "cc");
+    return b;
+#else
     unsigned all = 0u - (unsigned)(m != 0);
     return (a & all) | (b & ~all);
+#endif
 }
 
 /* Tables for the 16-way access: every byte i (bcast[i]); 0xff at byte i only (onehot[i]). */
