@@ -17,7 +17,10 @@
  *  3. an LLC eviction in an inclusive hierarchy removes the line from every cache above, in every
  *     cpu, and from the pending lists (the data of a dirty one goes to memory);
  *  4. a store that hit a write-through level is then posted to the level below.
- * Writebacks and posted write-throughs add no latency: they leave through write buffers. */
+ * Writebacks and posted write-throughs add no latency: they leave through write buffers.
+ *
+ * The plain configurations (see "the plain hierarchy" below) take a specialised path that makes
+ * the same decisions in the same order without the pending lists. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
