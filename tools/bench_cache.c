@@ -1,7 +1,9 @@
 /* Speed of cache_hier_access alone on a synthetic mix: 50% sequential 8-byte steps over 64 MiB,
  * 30% uniform random over 1 GiB (missing everywhere), 20% random within a hot 256 KiB, 70% reads.
  * Hierarchy: L1I/L1D 32K 8-way, L2 1M 16-way, LLC 8M 16-way, 64 B lines.
- * Not a test: prints M accesses/s. Usage: bench_cache [repl] [write-policy] [inclusion] [M accesses] */
+ * Not a test: prints M accesses/s. Usage: bench_cache [repl] [write-policy] [inclusion] [M accesses]
+ * Environment: MIX=seq,rand (percent), AHEAD=n (prefetch n ahead), RUNS=k (draw the component once
+ * per k accesses), SMALL (a 16K L2 and a 64K LLC). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -92,8 +94,13 @@ int main(int argc, char **argv)
     unsigned pseq = 50, prand = 30; /* MIX=seq,random (percent; the rest is hot) */
     if (getenv("MIX"))
         sscanf(getenv("MIX"), "%u,%u", &pseq, &prand);
+    /* RUNS=k: the component (sequential, random, hot) is drawn once per k accesses instead of
+     * per access: the same proportions with predictable hits and misses */
+    unsigned runs = getenv("RUNS") ? (unsigned)atoi(getenv("RUNS")) : 1;
+    uint64_t x = 0;
     for (size_t i = 0; i < N; i++) {
-        uint64_t x = rng_below(&r, 100);
+        if (runs <= 1 || i % runs == 0)
+            x = rng_below(&r, 100);
         if (x < pseq) {
             a[i].addr = seq;
             seq = (seq + 8) & ((64ull << 20) - 1);
