@@ -17,7 +17,10 @@
  *  3. an LLC eviction in an inclusive hierarchy removes the line from every cache above, in every
  *     cpu, and from the pending lists (the data of a dirty one goes to memory);
  *  4. a store that hit a write-through level is then posted to the level below.
- * Writebacks and posted write-throughs add no latency: they leave through write buffers. */
+ * Writebacks and posted write-throughs add no latency: they leave through write buffers.
+ *
+ * The plain configurations (see "the plain hierarchy" below) take a specialised path that makes
+ * the same decisions in the same order without the pending lists. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -453,18 +456,13 @@ static struct mem_result walk_line(cache_hier *h, const struct chain *ch, unsign
  * wait in locals instead of the pending lists and are handled bottom-up in the same order as
  * walk_line's drain, so every count and every replacement decision is the same. */
 
-/* A dirty line written from the level above into the level at `depth` (write_line, plain case). */
-static void fast_writeback(const struct chain *ch, unsigned depth, uint64_t line)
+/* A dirty line written from the level above into the level at `depth` (write_line, plain case):
+ * the cascade when it misses there and displaces a dirty line in turn. */
+static __attribute__((noinline)) void fast_writeback_miss(const struct chain *ch, unsigned depth,
+                                                          struct cache_victim v)
 {
     for (;;) {
         struct level *L = ch->lv[depth];
-        struct cache_victim v;
-        L->s.accesses++;
-        L->s.cat[CAT_WRITE]++;
-        if (__builtin_expect(cache_access(L->c, line, L->wb, &v), 1)) {
-            L->s.hits++;
-            return;
-        }
         L->s.misses++;
         L->s.cat_misses[CAT_WRITE]++;
         if (v.key == CACHE_KEY_INVALID)
@@ -475,8 +473,27 @@ static void fast_writeback(const struct chain *ch, unsigned depth, uint64_t line
         L->s.writebacks++;
         if (++depth >= ch->n)
             return;
-        line = v.key;
+        L = ch->lv[depth];
+        L->s.accesses++;
+        L->s.cat[CAT_WRITE]++;
+        if (cache_access(L->c, v.key, L->wb, &v)) {
+            L->s.hits++;
+            return;
+        }
     }
+}
+
+static inline __attribute__((always_inline)) void fast_writeback(const struct chain *ch,
+                                                                 unsigned depth, uint64_t line)
+{
+    struct level *L = ch->lv[depth];
+    struct cache_victim v;
+    L->s.accesses++;
+    L->s.cat[CAT_WRITE]++;
+    if (__builtin_expect(cache_access(L->c, line, L->wb, &v), 1))
+        L->s.hits++;
+    else
+        fast_writeback_miss(ch, depth, v);
 }
 
 /* Count the line level L displaced (if any); returns its key if it is dirty (it must be written
@@ -490,7 +507,7 @@ static inline uint64_t fast_victim(struct level *L, uint64_t vkey, int vdirty)
 
 /* The level below `d` looks the line up: returns 1 on a hit (counted, r->level set), else 0 with
  * the line filled there and its dirty victim's key in *wkey (CACHE_KEY_INVALID if none). */
-static inline int fast_below(const struct chain *ch, unsigned d, uint64_t line, unsigned cat,
+static inline __attribute__((always_inline)) int fast_below(const struct chain *ch, unsigned d, uint64_t line, unsigned cat,
                              struct mem_result *r, uint64_t *wkey)
 {
     struct level *L = ch->lv[d];
@@ -545,31 +562,42 @@ static __attribute__((noinline)) struct mem_result fast_miss(cache_hier *h, cons
     return r;
 }
 
-/* An access inside one line of the plain hierarchy, entering at level d0. */
-static inline __attribute__((always_inline)) struct mem_result fast_access(cache_hier *h,
-                                                                          const struct chain *ch,
-                                                                          unsigned d0,
-                                                                          uint64_t line,
-                                                                          unsigned type)
+/* An access inside one line of the plain hierarchy entering at level d0, after the memo check. */
+static __attribute__((noinline)) struct mem_result fast_access(cache_hier *h,
+                                                              const struct chain *ch, unsigned d0,
+                                                              uint64_t line, unsigned type)
 {
     struct level *L = ch->lv[d0];
-    cache *c = L->c;
     unsigned cat = category(type);
-    unsigned dirtying = is_store(type) && L->wb;
+    unsigned dirtying = ((type == MM_EV_WRITE) | (type == MM_EV_RMW)) & L->wb; /* no branch */
+    struct cache_victim v;
     L->s.accesses++;
     L->s.cat[cat]++;
-    if (line == c->memo_key) { /* the line referenced last: already the most recent */
-        L->s.hits++;
-        cache_set_block(c, cache_set_of(c, line))[c->dirty_off + (c->memo_way >> 6)] |=
-            (uint64_t)dirtying << (c->memo_way & 63);
-        return (struct mem_result){L->latency, L->mem_level};
-    }
-    struct cache_victim v;
-    if (cache_access(c, line, (int)dirtying, &v)) {
+    if (cache_access(L->c, line, (int)dirtying, &v)) {
         L->s.hits++;
         return (struct mem_result){L->latency, L->mem_level};
     }
     return fast_miss(h, ch, d0, line, cat, L->latency, v.key, v.dirty);
+}
+
+/* The line the entry level referenced last is already its most recent: a hit that changes no
+ * replacement state (the memo of setassoc.h), only the dirty bit. Returns 0 if line is not it. */
+static inline int fast_memo_hit(const struct chain *ch, unsigned d0, uint64_t line, unsigned type,
+                                struct mem_result *r)
+{
+    struct level *L = ch->lv[d0];
+    cache *c = L->c;
+    if (line != c->memo_key)
+        return 0;
+    unsigned cat = category(type);
+    unsigned dirtying = ((type == MM_EV_WRITE) | (type == MM_EV_RMW)) & L->wb;
+    L->s.accesses++;
+    L->s.cat[cat]++;
+    L->s.hits++;
+    cache_set_block(c, cache_set_of(c, line))[c->dirty_off + (c->memo_way >> 6)] |=
+        (uint64_t)dirtying << (c->memo_way & 63);
+    *r = (struct mem_result){L->latency, L->mem_level};
+    return 1;
 }
 
 static __attribute__((noinline)) struct mem_result walk(cache_hier *h, const struct chain *ch,
@@ -627,8 +655,13 @@ struct mem_result cache_hier_access(cache_hier *h, unsigned cpu, uint64_t addr, 
     assert(cpu < h->ncpus);
     const struct chain *ch = type == MM_EV_IFETCH ? &h->ichain[cpu] : &h->dchain[cpu];
     /* inside one line (an access that wraps past the top of the address space is not) */
-    if (h->fast && size && (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits))
-        return fast_access(h, ch, 0, addr >> h->line_bits, type);
+    uint64_t line = addr >> h->line_bits;
+    if (h->fast && size && line == (addr + size - 1) >> h->line_bits) {
+        struct mem_result r;
+        if (fast_memo_hit(ch, 0, line, type, &r))
+            return r;
+        return fast_access(h, ch, 0, line, type);
+    }
     return walk(h, ch, 0, addr, size, type, is_store(type));
 }
 

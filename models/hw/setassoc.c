@@ -12,6 +12,20 @@
 #define CACHE_HUGE ((size_t)2 << 20)   /* the host's large page */
 #define CACHE_HUGE_MIN ((size_t)256 << 10) /* tag stores from this size go on large pages */
 
+#define B16(x) {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}
+const uint8_t cache_bytes_bcast[16][16] = {B16(0), B16(1), B16(2), B16(3), B16(4), B16(5),
+                                           B16(6), B16(7), B16(8), B16(9), B16(10), B16(11),
+                                           B16(12), B16(13), B16(14), B16(15)};
+#define H(i) [i][i] = 0xff
+const uint8_t cache_bytes_onehot[16][16] = {H(0), H(1), H(2), H(3), H(4), H(5), H(6), H(7),
+                                            H(8), H(9), H(10), H(11), H(12), H(13), H(14), H(15)};
+
+/* The kind the unrolled access may use now: the cache's own once it has no empty way. */
+static void update_full_kind(cache *c)
+{
+    c->full_kind = c->valid == c->entries ? c->kind : CACHE_KIND_GENERAL;
+}
+
 /* Words of replacement metadata per set. */
 static unsigned repl_words(enum cache_repl r, unsigned ways)
 {
@@ -93,7 +107,8 @@ cache *cache_create(const struct cache_geom *g)
         c->stride = (c->stride + 7) & ~7u;
     if (g->repl == REPL_LRU && (g->ways == 8 || g->ways == 16))
         c->kind = g->ways == 16 ? CACHE_KIND_LRU16 : CACHE_KIND_LRU8;
-    assert(c->kind == CACHE_KIND_GENERAL || c->dirty_off == c->ways + c->ways / 8);
+    assert(c->kind == CACHE_KIND_GENERAL ||
+           (c->dirty_off == c->ways + c->ways / 8 && c->stride == (c->ways == 16 ? 24u : 16u)));
     size_t bytes = (size_t)(g->sets * c->stride * sizeof(uint64_t));
     if (bytes >= CACHE_HUGE_MIN) {
         /* a large tag store is visited at random: on 2 MiB pages the host's TLB covers it */
@@ -256,6 +271,7 @@ unsigned cache_fill_general(cache *c, uint64_t key, int dirty, struct cache_vict
         victim->key = CACHE_KEY_INVALID;
         victim->dirty = 0;
         c->valid++;
+        update_full_kind(c);
     }
 
     if (victim->key == c->memo_key)
@@ -290,6 +306,19 @@ unsigned cache_fill_general(cache *c, uint64_t key, int dirty, struct cache_vict
     return way;
 }
 
+/* cache_access for the other policies and shapes, and for a cache with empty ways. */
+int cache_access_general(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
+{
+    int w = cache_lookup(c, key);
+    if (w >= 0) {
+        if (dirty)
+            cache_mark_dirty(c, key, (unsigned)w);
+        return 1;
+    }
+    cache_fill(c, key, dirty, victim);
+    return 0;
+}
+
 static void invalidate_way(cache *c, uint64_t *blk, unsigned way)
 {
     if (blk[way] == c->memo_key)
@@ -303,6 +332,7 @@ static void invalidate_way(cache *c, uint64_t *blk, unsigned way)
     else if (c->repl == REPL_SRRIP || c->repl == REPL_BRRIP || c->repl == REPL_DRRIP)
         ((uint8_t *)(blk + c->ways))[way] = RRPV_MAX;
     c->valid--;
+    update_full_kind(c);
 }
 
 int cache_invalidate(cache *c, uint64_t key, int *dirty)

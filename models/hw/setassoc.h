@@ -71,6 +71,8 @@ struct cache {
     unsigned memo_way;
     unsigned stride;      /* words per set, a multiple of 8 (64 bytes) when ways >= 8 */
     unsigned kind;        /* CACHE_KIND_*: LRU over 8 or 16 ways has unrolled code */
+    unsigned full_kind;   /* kind while no way is empty (valid == entries), else GENERAL: the
+                             unrolled access assumes a full cache */
     unsigned dirty_off;   /* word offset of the dirty bitmap in a set block */
     enum cache_repl repl;
     unsigned psel;        /* DRRIP policy selector, 0 .. 2^DRRIP_PSEL_BITS - 1 */
@@ -365,84 +367,108 @@ CACHE_INLINE unsigned cache_fill(cache *c, uint64_t key, int dirty, struct cache
     return way;
 }
 
-/* cache_access for the LRU kinds over a full cache, without a branch on the outcome: a hit and a
- * miss are one computation. The way is the matching one, or else the least recent (rank
- * ways-1); every rank below that way's rank moves one up and the way becomes rank 0 (for the
- * least recent way that is every rank moving up, 15 wrapping to 0: the fill's update); the tag
- * is written either way (a hit rewrites its own key); a miss clears the way's dirty bit before
- * `dirty` is or'ed in. The victim key is CACHE_KEY_INVALID on a hit. */
-CACHE_INLINE int cache_access_lru_full(cache *c, uint64_t key, unsigned dirty, uint64_t *vkey,
-                                       unsigned *vdirty)
+/* m ? a : b without a branch (the compiler turns `?:` on a coin toss into one). */
+CACHE_INLINE unsigned cache_select(unsigned m, unsigned a, unsigned b)
 {
-    uint64_t *blk = cache_set_block(c, cache_set_of(c, key));
-    unsigned m, way;
-    uint64_t *dw;
-#if defined(__SSE2__)
-    __m128i k = _mm_set1_epi64x((long long)key);
-    if (c->kind == CACHE_KIND_LRU16) {
-        m = cache_match8x(blk, k) | cache_match8x(blk + 8, k) << 16;
-        __m128i r = _mm_loadu_si128((const __m128i *)(blk + 16));
-        unsigned lru = (unsigned)__builtin_ctz(
-            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_set1_epi8(15))));
-        way = m ? (unsigned)__builtin_ctz(m) >> 1 : lru;
-        __m128i x = _mm_set1_epi8((char)((const uint8_t *)(blk + 16))[way]);
-        r = _mm_sub_epi8(r, _mm_cmplt_epi8(r, x));
-        __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        r = _mm_andnot_si128(_mm_cmpeq_epi8(idx, _mm_set1_epi8((char)way)), r);
-        _mm_storeu_si128((__m128i *)(blk + 16), r);
-        dw = blk + 18;
-    } else {
-        m = cache_match8x(blk, k);
-        way = m ? (unsigned)__builtin_ctz(m) >> 1 : cache_rank8_victim(blk[8]);
-        blk[8] = cache_rank8_touch(blk[8], way);
-        dw = blk + 9;
-    }
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__("test %1, %1\n\tcmovne %2, %0" : "+r"(b) : "r"(m), "r"(a) : "cc");
+    return b;
 #else
-    if (c->kind == CACHE_KIND_LRU16) {
-        int w = cache_find16(blk, key);
-        m = w >= 0;
-        if (m)
-            cache_rank16_touch(blk + 16, (unsigned)w);
-        way = m ? (unsigned)w : cache_rank16_cycle(blk + 16);
-        dw = blk + 18;
-    } else {
-        int w = cache_find8(blk, key);
-        m = w >= 0;
-        way = m ? (unsigned)w : cache_rank8_victim(blk[8]);
-        blk[8] = cache_rank8_touch(blk[8], way);
-        dw = blk + 9;
-    }
+    unsigned all = 0u - (unsigned)(m != 0);
+    return (a & all) | (b & ~all);
 #endif
-    uint64_t hit = m != 0;
+}
+
+/* Tables for the 16-way access: every byte i (bcast[i]); 0xff at byte i only (onehot[i]). */
+extern const uint8_t cache_bytes_bcast[16][16], cache_bytes_onehot[16][16];
+
+/* The tail shared by both shapes: the tag and dirty bit of `way` (a hit if `hit`). */
+CACHE_INLINE void cache_access_tail(cache *c, uint64_t *blk, uint64_t *dw, unsigned way,
+                                    uint64_t hit, uint64_t key, unsigned dirty, uint64_t *vkey,
+                                    unsigned *vdirty)
+{
     uint64_t old = blk[way], d = *dw;
-    blk[way] = key;
+    blk[way] = key; /* a hit rewrites its own key */
     *vkey = old | (0 - hit); /* CACHE_KEY_INVALID on a hit */
     *vdirty = (unsigned)((d >> way) & (hit ^ 1));
+    /* a miss clears the way's dirty bit first; a store sets it */
     *dw = (d & ~(((uint64_t)1 << way) & (hit - 1))) | ((uint64_t)dirty << way);
     c->memo_key = key;
     c->memo_way = way;
+}
+
+/* cache_access for CACHE_KIND_LRU16 over a full cache, without a branch on the outcome: a hit
+ * and a miss are one computation. The way is the matching one, or else the least recent (rank
+ * 15); every rank below that way's rank moves one up and the way becomes rank 0 (for the least
+ * recent way: every rank moves up and 15 wraps to 0, the fill's update); the tag is written
+ * either way. The victim key is CACHE_KEY_INVALID on a hit. */
+CACHE_INLINE int cache_access_lru16(cache *c, uint64_t key, unsigned dirty, uint64_t *vkey,
+                                    unsigned *vdirty)
+{
+    uint64_t *blk = c->data + (key & c->set_mask) * 24;
+#if defined(__SSE2__)
+    __m128i k = _mm_set1_epi64x((long long)key);
+    unsigned m = cache_match8x(blk, k) | cache_match8x(blk + 8, k) << 16;
+    __m128i r = _mm_loadu_si128((const __m128i *)(blk + 16));
+    unsigned lru = (unsigned)__builtin_ctz(
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_set1_epi8(15))));
+    unsigned way = cache_select(m, (unsigned)__builtin_ctz(m | 0x80000000u) >> 1, lru);
+    __m128i x = _mm_loadu_si128((const __m128i *)cache_bytes_bcast[((const uint8_t *)(blk + 16))[way]]);
+    r = _mm_sub_epi8(r, _mm_cmpgt_epi8(x, r)); /* ranks below x move up */
+    r = _mm_andnot_si128(_mm_loadu_si128((const __m128i *)cache_bytes_onehot[way]), r);
+    _mm_storeu_si128((__m128i *)(blk + 16), r);
+#else
+    int w = cache_find16(blk, key);
+    unsigned m = w >= 0;
+    unsigned way = m ? (unsigned)w : cache_rank16_cycle(blk + 16);
+    if (m)
+        cache_rank16_touch(blk + 16, way);
+#endif
+    uint64_t hit = m != 0;
+    cache_access_tail(c, blk, blk + 18, way, hit, key, dirty, vkey, vdirty);
     return (int)hit;
 }
 
-/* A reference that allocates: on a hit, returns 1 (the line marked dirty when `dirty`); on a miss,
- * fills key (dirty when `dirty`) as cache_fill does, describes the displaced line in *victim and
- * returns 0. The same as cache_lookup then, on a miss, cache_fill, in fewer steps. */
+/* The same for CACHE_KIND_LRU8 (ranks in one word). */
+CACHE_INLINE int cache_access_lru8(cache *c, uint64_t key, unsigned dirty, uint64_t *vkey,
+                                   unsigned *vdirty)
+{
+    uint64_t *blk = c->data + (key & c->set_mask) * 16;
+#if defined(__SSE2__)
+    unsigned m = cache_match8x(blk, _mm_set1_epi64x((long long)key));
+    __m128i r = _mm_loadl_epi64((const __m128i *)(blk + 8));
+    unsigned lru = (unsigned)__builtin_ctz(
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_set1_epi8(7))) | 0x100u);
+    unsigned way = cache_select(m, (unsigned)__builtin_ctz(m | 0x10000u) >> 1, lru);
+    __m128i x = _mm_loadu_si128((const __m128i *)cache_bytes_bcast[((const uint8_t *)(blk + 8))[way]]);
+    r = _mm_sub_epi8(r, _mm_cmpgt_epi8(x, r)); /* ranks below x move up */
+    r = _mm_andnot_si128(_mm_loadu_si128((const __m128i *)cache_bytes_onehot[way]), r);
+    _mm_storel_epi64((__m128i *)(blk + 8), r);
+#else
+    int w = cache_find8(blk, key);
+    unsigned m = w >= 0;
+    unsigned way = m ? (unsigned)w : cache_rank8_victim(blk[8]);
+    blk[8] = cache_rank8_touch(blk[8], way); /* the least recent (rank 7): every rank moves up */
+#endif
+    uint64_t hit = m != 0;
+    cache_access_tail(c, blk, blk + 9, way, hit, key, dirty, vkey, vdirty);
+    return (int)hit;
+}
+
+int cache_access_general(cache *c, uint64_t key, int dirty, struct cache_victim *victim);
+
 CACHE_INLINE int cache_access(cache *c, uint64_t key, int dirty, struct cache_victim *victim)
 {
-    if (c->kind != CACHE_KIND_GENERAL && c->valid == c->entries) {
-        unsigned vd;
-        int hit = cache_access_lru_full(c, key, dirty != 0, &victim->key, &vd);
-        victim->dirty = (int)vd;
-        return hit;
-    }
-    int w = cache_lookup(c, key);
-    if (w >= 0) {
-        if (dirty)
-            cache_mark_dirty(c, key, (unsigned)w);
-        return 1;
-    }
-    cache_fill(c, key, dirty, victim);
-    return 0;
+    unsigned vd;
+    int hit;
+    if (c->full_kind == CACHE_KIND_LRU16)
+        hit = cache_access_lru16(c, key, dirty != 0, &victim->key, &vd);
+    else if (c->full_kind == CACHE_KIND_LRU8)
+        hit = cache_access_lru8(c, key, dirty != 0, &victim->key, &vd);
+    else
+        return cache_access_general(c, key, dirty, victim);
+    victim->dirty = (int)vd;
+    return hit;
 }
 
 /* Remove key if present: returns 1 and its dirty bit in *dirty (may be NULL), else 0. */

@@ -2,7 +2,9 @@
  * hand-worked sequences with exact outcomes. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "models/common/rng.h"
 #include "models/hw/setassoc.h"
 
 static cache *mk(uint64_t sets, unsigned ways, enum cache_repl r, uint64_t seed)
@@ -313,10 +315,187 @@ START_TEST(every_policy_matches_capacity)
 }
 END_TEST
 
+/* --- LRU against a plain model ----------------------------------------------------------------
+ * Per set: the key and dirty bit of each way and the ways in recency order. A fill takes the
+ * lowest empty way, else the least recent; every operation of the core, at random, on shapes
+ * with and without unrolled code (8 and 16 ways), must give the model's ways, victims, dirty bits
+ * and contents. */
+
+struct lru_model {
+    uint64_t sets;
+    unsigned ways;
+    uint64_t *key;     /* sets * ways, CACHE_KEY_INVALID = empty */
+    int *dirty;
+    unsigned *order;   /* sets * ways: ways, most recent first */
+};
+
+static unsigned *lm_order(struct lru_model *m, uint64_t set)
+{
+    return m->order + set * m->ways;
+}
+
+static void lm_promote(struct lru_model *m, uint64_t set, unsigned way)
+{
+    unsigned *o = lm_order(m, set), i = 0;
+    while (o[i] != way)
+        i++;
+    memmove(o + 1, o, i * sizeof *o);
+    o[0] = way;
+}
+
+static void lm_demote(struct lru_model *m, uint64_t set, unsigned way)
+{
+    unsigned *o = lm_order(m, set), i = 0;
+    while (o[i] != way)
+        i++;
+    memmove(o + i, o + i + 1, (m->ways - 1 - i) * sizeof *o);
+    o[m->ways - 1] = way;
+}
+
+static int lm_find(struct lru_model *m, uint64_t key)
+{
+    uint64_t set = key % m->sets;
+    for (unsigned w = 0; w < m->ways; w++)
+        if (m->key[set * m->ways + w] == key)
+            return (int)w;
+    return -1;
+}
+
+static unsigned lm_fill(struct lru_model *m, uint64_t key, int dirty, uint64_t *vkey, int *vdirty)
+{
+    uint64_t set = key % m->sets;
+    unsigned way = m->ways;
+    for (unsigned w = 0; w < m->ways && way == m->ways; w++)
+        if (m->key[set * m->ways + w] == CACHE_KEY_INVALID)
+            way = w;
+    if (way == m->ways)
+        way = lm_order(m, set)[m->ways - 1];
+    *vkey = m->key[set * m->ways + way];
+    *vdirty = *vkey == CACHE_KEY_INVALID ? 0 : m->dirty[set * m->ways + way];
+    m->key[set * m->ways + way] = key;
+    m->dirty[set * m->ways + way] = dirty;
+    lm_promote(m, set, way);
+    return way;
+}
+
+static void lru_against_model(uint64_t sets, unsigned ways, unsigned seed)
+{
+    struct lru_model m = {sets, ways, malloc(sets * ways * sizeof(uint64_t)),
+                          calloc(sets * ways, sizeof(int)), malloc(sets * ways * sizeof(unsigned))};
+    for (uint64_t i = 0; i < sets * ways; i++) {
+        m.key[i] = CACHE_KEY_INVALID;
+        m.order[i] = (unsigned)(i % ways);
+    }
+    cache *c = mk(sets, ways, REPL_LRU, 1);
+    rng r;
+    rng_seed(&r, seed);
+    uint64_t span = sets * (ways + ways / 2 + 1); /* a little more than fits */
+    for (int i = 0; i < 20000; i++) {
+        uint64_t key = rng_below(&r, span);
+        if (rng_below(&r, 50) == 0)
+            key += (uint64_t)rng_below(&r, 4) << 40; /* far keys in the same sets */
+        uint64_t set = key % sets;
+        unsigned op = (unsigned)rng_below(&r, 100);
+        int mw = lm_find(&m, key);
+        if (op < 40) { /* access: lookup, then fill on a miss */
+            int d = (int)rng_below(&r, 2);
+            struct cache_victim v = {0, 0};
+            int hit = cache_access(c, key, d, &v);
+            ck_assert_int_eq(hit, mw >= 0);
+            if (hit) {
+                lm_promote(&m, set, (unsigned)mw);
+                m.dirty[set * ways + (unsigned)mw] |= d;
+            } else {
+                uint64_t vk;
+                int vd;
+                lm_fill(&m, key, d, &vk, &vd);
+                ck_assert_uint_eq(v.key, vk);
+                ck_assert_int_eq(v.dirty, vd);
+            }
+        } else if (op < 70) { /* lookup, fill on a miss */
+            int w = cache_lookup(c, key);
+            ck_assert_int_eq(w, mw);
+            if (w >= 0) {
+                lm_promote(&m, set, (unsigned)w);
+                if (rng_below(&r, 3) == 0) {
+                    cache_mark_dirty(c, key, (unsigned)w);
+                    m.dirty[set * ways + (unsigned)w] = 1;
+                }
+            } else {
+                int d = (int)rng_below(&r, 2);
+                struct cache_victim v;
+                uint64_t vk;
+                int vd;
+                unsigned fw = cache_fill(c, key, d, &v);
+                ck_assert_uint_eq(fw, lm_fill(&m, key, d, &vk, &vd));
+                ck_assert_uint_eq(v.key, vk);
+                ck_assert_int_eq(v.dirty, vd);
+            }
+        } else if (op < 80) { /* probe: no state change */
+            int w = cache_find(c, key);
+            ck_assert_int_eq(w, mw);
+            if (w >= 0)
+                ck_assert_int_eq(cache_is_dirty(c, key, (unsigned)w), m.dirty[set * ways + (unsigned)w]);
+        } else if (op < 95) { /* invalidate */
+            int d = -1;
+            ck_assert_int_eq(cache_invalidate(c, key, &d), mw >= 0);
+            if (mw >= 0) {
+                ck_assert_int_eq(d, m.dirty[set * ways + (unsigned)mw]);
+                m.key[set * ways + (unsigned)mw] = CACHE_KEY_INVALID;
+                lm_demote(&m, set, (unsigned)mw);
+            }
+        } else if (op < 99) { /* a range */
+            uint64_t first = rng_below(&r, span), last = first + rng_below(&r, 3 * sets);
+            cache_invalidate_range(c, first, last, NULL, NULL);
+            for (uint64_t s2 = 0; s2 < sets; s2++)
+                for (unsigned w = 0; w < ways; w++) {
+                    uint64_t k = m.key[s2 * ways + w];
+                    if (k != CACHE_KEY_INVALID && k >= first && k <= last) {
+                        m.key[s2 * ways + w] = CACHE_KEY_INVALID;
+                        lm_demote(&m, s2, w);
+                    }
+                }
+        } else if (rng_below(&r, 10) == 0) {
+            cache_flush(c, NULL, NULL);
+            for (uint64_t k = 0; k < sets * ways; k++)
+                m.key[k] = CACHE_KEY_INVALID;
+        }
+        if (i % 1000 == 999 || i == 19999) {
+            uint64_t valid = 0;
+            for (uint64_t s2 = 0; s2 < sets; s2++)
+                for (unsigned w = 0; w < ways; w++) {
+                    uint64_t k = 0, mk2 = m.key[s2 * ways + w];
+                    ck_assert_int_eq(cache_key_at(c, s2, w, &k), mk2 != CACHE_KEY_INVALID);
+                    if (mk2 != CACHE_KEY_INVALID) {
+                        ck_assert_uint_eq(k, mk2);
+                        valid++;
+                    }
+                }
+            ck_assert_uint_eq(cache_valid_count(c), valid);
+        }
+    }
+    cache_destroy(c);
+    free(m.key);
+    free(m.dirty);
+    free(m.order);
+}
+
+START_TEST(lru_matches_model)
+{
+    static const unsigned ways[] = {1, 2, 3, 4, 7, 8, 12, 16, 17, 32};
+    for (unsigned i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        lru_against_model(1, ways[i], 100 + i);
+        lru_against_model(4, ways[i], 200 + i);
+        lru_against_model(64, ways[i], 300 + i);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("replacement");
     TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, lru_assoc_plus_one_always_misses);
     tcase_add_test(tc, lru_victim_is_least_recent);
     tcase_add_test(tc, plru_hand_worked_victims);
@@ -330,6 +509,7 @@ int main(void)
     tcase_add_test(tc, fully_associative_and_dirty);
     tcase_add_test(tc, flush_and_range_invalidation);
     tcase_add_test(tc, every_policy_matches_capacity);
+    tcase_add_test(tc, lru_matches_model);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
