@@ -280,6 +280,7 @@ struct mrc_run {
     uint64_t unit[NCURVES]; /* bytes per entry */
     uint64_t records, accesses, skipped_types;
     int complete;
+    int interrupted;
     const char *end;
 };
 
@@ -446,6 +447,7 @@ static int replay(struct mrc_run *r, const struct mrc_args *a, trace_reader **tr
         for (;;) {
             if (mrc_stop) {
                 r->end = "interrupted";
+                r->interrupted = 1;
                 r->complete = 0;
                 goto out;
             }
@@ -578,7 +580,7 @@ int cmd_mrc(int argc, char **argv)
     if (erc) {
         fprintf(stderr, "mmusim mrc: %s\n", err.msg);
         rc = MMUSIM_EXIT_DATA;
-    } else if (!strcmp(r.end, "interrupted")) {
+    } else if (r.interrupted) {
         fprintf(stderr, "mmusim mrc: interrupted after %llu records; curves marked incomplete\n",
                 (unsigned long long)r.records);
         rc = MMUSIM_EXIT_INTERRUPTED;

@@ -420,7 +420,7 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
     mp.ncpus = ncpus;
     uint64_t page_size, dram_size, levels, host_levels, shootdown, fault_cost;
     int cache_level, nested, pcid;
-    enum pg_size ft_size, host_size;
+    enum pg_size ft_size = PG_4K, host_size = PG_4K;
     if (config_get_u64(cfg, "mmu", "page_size", &page_size, err) ||
         config_get_u64(cfg, "dram", "size", &dram_size, err) ||
         config_get_u64(cfg, "mmu", "first_touch_cost", &fault_cost, err) ||

@@ -646,7 +646,7 @@ static void shrink_active_list(mm_vmscan *vs, int nid, uint64_t nr_to_scan,
                                struct scan_control *sc, enum lru_list l)
 {
     mm_lru *lru = vs->lru;
-    uint64_t pages[SWAP_CLUSTER_MAX], l_active[SWAP_CLUSTER_MAX], l_inactive[SWAP_CLUSTER_MAX];
+    uint64_t pages[SWAP_CLUSTER_MAX], l_active[SWAP_CLUSTER_MAX] = {0}, l_inactive[SWAP_CLUSTER_MAX] = {0};
     uint64_t na = 0, ni = 0;
     if (nr_to_scan > SWAP_CLUSTER_MAX)
         nr_to_scan = SWAP_CLUSTER_MAX;
