@@ -8,6 +8,7 @@
 #include "models/common/bits.h"
 #include "models/common/xalloc.h"
 #include "models/hw/cache.h"
+#include "models/hw/dram.h"
 #include "sim/translate.h"
 
 #define ENGINE_BATCH 4096
@@ -25,6 +26,7 @@ struct engine {
     stats_registry *reg;
     cache_hier *caches;
     xlate *xl; /* the translate path when [mmu] translate */
+    dram *memory; /* the row-buffer DRAM model ([dram] model = rowbuffer), else NULL */
     int translate;
     unsigned ncpus;
     uint32_t clip_size; /* data accesses are cut to this many bytes (cachegrind's rule) */
@@ -130,6 +132,52 @@ static int check_host_memory(const struct cache_hier_params *hp, mm_err *err)
     return 0;
 }
 
+static uint32_t engine_dram_read(void *ctx, uint64_t addr)
+{
+    return dram_access(ctx, addr, 0);
+}
+
+/* [dram] model = rowbuffer: the memory controller behind the LLC (one node for now). */
+static int dram_from_config(engine *e, const sim_config *cfg, unsigned line, stats_registry *reg,
+                            mm_err *err)
+{
+    int model;
+    if (config_get_enum(cfg, "dram", "model", &model, err))
+        return -1;
+    if (model != DRAM_ROWBUFFER)
+        return 0;
+    uint64_t channels, ranks, banks, row, trcd, tcas, trp, clock, ctl, freq;
+    int policy;
+    if (config_get_u64(cfg, "dram", "channels", &channels, err) ||
+        config_get_u64(cfg, "dram", "ranks", &ranks, err) ||
+        config_get_u64(cfg, "dram", "banks", &banks, err) ||
+        config_get_u64(cfg, "dram", "row_size", &row, err) ||
+        config_get_u64(cfg, "dram", "tRCD", &trcd, err) ||
+        config_get_u64(cfg, "dram", "tCAS", &tcas, err) ||
+        config_get_u64(cfg, "dram", "tRP", &trp, err) ||
+        config_get_u64(cfg, "dram", "clock_mhz", &clock, err) ||
+        config_get_u64(cfg, "dram", "controller_latency", &ctl, err) ||
+        config_get_u64(cfg, "core", "frequency_mhz", &freq, err) ||
+        config_get_enum(cfg, "dram", "page_policy", &policy, err))
+        return -1;
+    struct dram_params p = {
+        .name = "dram", .model = DRAM_ROWBUFFER, .channels = (unsigned)channels,
+        .ranks = (unsigned)ranks, .banks = (unsigned)banks, .row_size = row, .line = line,
+        .mapping = config_get_string(cfg, "dram", "mapping"),
+        .page_policy = policy ? DRAM_CLOSED_PAGE : DRAM_OPEN_PAGE, .tRCD = (unsigned)trcd,
+        .tCAS = (unsigned)tcas, .tRP = (unsigned)trp, .dram_mhz = (double)clock,
+        .cpu_mhz = (double)freq, .controller_latency = (unsigned)ctl,
+    };
+    mm_err why;
+    if (dram_params_check(&p, &why))
+        return mm_errf(err, "%s: [dram] %s", config_where(cfg, "dram", "model"), why.msg);
+    e->memory = dram_create(&p, reg, err);
+    if (!e->memory)
+        return -1;
+    cache_hier_set_memory(e->caches, engine_dram_read, e->memory);
+    return 0;
+}
+
 engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg, mm_err *err)
 {
     engine *e = xcalloc(1, sizeof *e);
@@ -185,6 +233,9 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     }
     e->caches = cache_hier_create(&hp, reg, err);
     if (!e->caches)
+        goto fail;
+    if (dram_from_config(e, cfg, hp.llc_enabled ? hp.llc.line : hp.l2_enabled ? hp.l2.line : hp.l1d.line,
+                         reg, err))
         goto fail;
     (void)dram_size;
     if (e->translate) {
@@ -260,6 +311,7 @@ void engine_destroy(engine *e)
 {
     if (!e)
         return;
+    dram_destroy(e->memory);
     xlate_destroy(e->xl);
     cache_hier_destroy(e->caches);
     free(e->batch);

@@ -59,6 +59,12 @@ struct cache_hier_params {
 cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry *reg, mm_err *err);
 void cache_hier_destroy(cache_hier *h);
 
+/* Memory behind the last level: by default an access that misses every level costs
+ * mem_latency; with a reader set, the reader is asked for the line's latency instead (a DRAM
+ * model with row buffers and banks). addr is the first byte of the access's line. */
+typedef uint32_t (*cache_mem_read_fn)(void *ctx, uint64_t addr);
+void cache_hier_set_memory(cache_hier *h, cache_mem_read_fn fn, void *ctx);
+
 struct mem_result {
     uint32_t latency;  /* cycles: the sum of the latencies of the levels looked up, plus memory */
     uint8_t level;     /* enum mem_level that served the access (the worst line if it straddles) */

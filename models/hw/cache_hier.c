@@ -74,6 +74,8 @@ struct pending {
 struct cache_hier {
     unsigned ncpus;
     unsigned mem_latency;
+    cache_mem_read_fn mem_fn; /* NULL: every memory access costs mem_latency */
+    void *mem_ctx;
     enum cache_inclusion incl;
     unsigned per_cpu;     /* private caches per cpu: l1i, l1d[, l2] */
     struct level *levels; /* ncpus * per_cpu private levels, then the LLC */
@@ -86,6 +88,12 @@ struct cache_hier {
     int fast;                      /* the plain case: fast_access serves every one-line access */
     int fast_ok;                   /* the configuration allows it */
 };
+
+/* The latency of a line read from memory. */
+static inline uint32_t mem_read(const cache_hier *h, uint64_t addr)
+{
+    return h->mem_fn ? h->mem_fn(h->mem_ctx, addr) : h->mem_latency;
+}
 
 static inline int is_store(unsigned type)
 {
@@ -436,7 +444,7 @@ static struct mem_result walk_line(cache_hier *h, const struct chain *ch, unsign
         }
         data = data && store && L->wt; /* store data goes on only through write-through */
         if (d + 1 == ch->n) {
-            r.latency += h->mem_latency;
+            r.latency += mem_read(h, line << h->line_bits);
             break;
         }
         d++;
@@ -547,17 +555,17 @@ static __attribute__((noinline)) struct mem_result fast_miss(cache_hier *h, cons
         if (!fast_below(ch, d0 + 1, line, cat, &r, &w1)) {
             if (d0 + 2 < n) {
                 if (!fast_below(ch, d0 + 2, line, cat, &r, &w2))
-                    r.latency += h->mem_latency; /* (the last level: w2 went to memory) */
+                    r.latency += mem_read(h, line << h->line_bits); /* (the last level: w2 went to memory) */
                 if (w1 != CACHE_KEY_INVALID)
                     fast_writeback(ch, d0 + 2, w1);
             } else {
-                r.latency += h->mem_latency;
+                r.latency += mem_read(h, line << h->line_bits);
             }
         }
         if (w0 != CACHE_KEY_INVALID)
             fast_writeback(ch, d0 + 1, w0);
     } else {
-        r.latency += h->mem_latency;
+        r.latency += mem_read(h, line << h->line_bits);
     }
     return r;
 }
@@ -610,7 +618,7 @@ static __attribute__((noinline)) struct mem_result walk(cache_hier *h, const str
 
     struct mem_result r = {0, LEVEL_MEM};
     if (d0 >= ch->n) {
-        r.latency = h->mem_latency;
+        r.latency = mem_read(h, addr);
         return r;
     }
     if (size == 0)
@@ -636,7 +644,7 @@ static __attribute__((noinline)) struct mem_result walk(cache_hier *h, const str
                 cache_prefetch(ch->lv[k]->c, addr >> ch->lv[k]->line_bits);
         data = through;
         if (d + 1 == ch->n) {
-            r.latency += h->mem_latency;
+            r.latency += mem_read(h, addr & ~(((uint64_t)1 << ch->lv[d]->line_bits) - 1));
             break;
         }
         d++;
@@ -877,4 +885,10 @@ void cache_hier_destroy(cache_hier *h)
     free(h->ichain);
     free(h->dchain);
     free(h);
+}
+
+void cache_hier_set_memory(cache_hier *h, cache_mem_read_fn fn, void *ctx)
+{
+    h->mem_fn = fn;
+    h->mem_ctx = ctx;
 }

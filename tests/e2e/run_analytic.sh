@@ -68,6 +68,21 @@ expect_eq "core stall cycles" 264 "$(csv_get "$W/core.csv" cpu.stall_cycles)"
 expect_eq "core cycles" 1264 "$(csv_get "$W/core.csv" cpu.cycles)"
 run -o core.overlap=0.5 -o core.cpi=1 --csv "$W/core2.csv" "$W/core.txt" > /dev/null
 expect_eq "core cycles with overlap" 2132 "$(csv_get "$W/core2.csv" cpu.cycles)"
+# 8. The row-buffer DRAM model behind the LLC: a stream over 64 KiB (1024 lines, all LLC misses)
+#    with 8 KiB rows and the column bits lowest (row,rank,bank,channel,column): the 128 lines of a
+#    row follow each other, and the 8 rows fall in 8 different (channel, bank) pairs: 8 row misses
+#    on precharged banks and 1016 row hits. Latency of a hit: 80 + 19 x 2500/1333 = 80 + 36.
+python3 -c '
+for a in range(0, 65536, 8): print("R 0x%x 8" % a)' > "$W/dram.txt"
+run -o dram.model=rowbuffer --csv "$W/dram.csv" "$W/dram.txt" > /dev/null
+expect_eq "dram reads" 1024 "$(csv_get "$W/dram.csv" dram.reads)"
+expect_eq "dram row hits" 1016 "$(csv_get "$W/dram.csv" dram.row_hits)"
+expect_eq "dram row misses" 8 "$(csv_get "$W/dram.csv" dram.row_misses)"
+expect_eq "dram row conflicts" 0 "$(csv_get "$W/dram.csv" dram.row_conflicts)"
+expect_eq "dram cycles" $((1016 * 116 + 8 * 151)) "$(csv_get "$W/dram.csv" dram.cycles)"
+run -o dram.model=rowbuffer -o dram.page_policy=closed --csv "$W/dramc.csv" "$W/dram.txt" > /dev/null
+expect_eq "closed page: every read activates" 1024 "$(csv_get "$W/dramc.csv" dram.row_misses)"
+
 # 7. Two traces on two cpus, interleaved by simulated time (ties to the lower cpu). cpu0 streams
 #    (every access misses everywhere: 0.5 + 264 cycles), cpu1 re-reads one line (0.5 cycles once
 #    its first read has missed like cpu0's): cpu1 runs 529 records for each of cpu0's, so of
