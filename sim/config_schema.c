@@ -93,6 +93,22 @@ const struct cfg_key_def config_schema[] = {
     {"core", "frequency_mhz", CFG_UINT, 1, 100000, NULL,
      "core clock in MHz: converts DRAM timings (in DRAM clocks) into core cycles"},
 
+    {"kernel", "model", CFG_ENUM, 0, 0, "first-touch|linux",
+     "translate: first-touch (a fault maps a frame of the first-touch allocator, no VMAs) or "
+     "linux (the kernel model: buddy allocator, VMAs, overcommit, reclaim, swap, OOM)"},
+    {"kernel", "fault_cost", CFG_UINT, 0, 100000000, NULL,
+     "linux: cycles of a minor fault's kernel path (allocation and reclaim stalls are added)"},
+    {"kernel", "major_fault_cost", CFG_UINT, 0, 100000000, NULL,
+     "linux: cycles of a major fault's kernel path (the I/O wait is added)"},
+    {"kernel", "overcommit_memory", CFG_UINT, 0, 2, NULL,
+     "linux: vm.overcommit_memory (0 heuristic, 1 always, 2 never)"},
+    {"kernel", "overcommit_ratio", CFG_UINT, 0, 1000, NULL, "linux: vm.overcommit_ratio, percent"},
+    {"kernel", "swappiness", CFG_UINT, 0, 200, NULL, "linux: vm.swappiness"},
+    {"kernel", "min_free_kbytes", CFG_UINT, 0, 1u << 30, NULL,
+     "linux: vm.min_free_kbytes (0: computed from memory as Linux does)"},
+    {"swap", "size", CFG_SIZE, 0, 64 * TiB, NULL, "linux: swap device size (0: no swap)"},
+    {"swap", "device", CFG_ENUM, 0, 0, "ssd|nvme|hdd|zram", "linux: swap device latency preset"},
+
     {"dram", "model", CFG_ENUM, 0, 0, "fixed|rowbuffer",
      "fixed: every access costs latency; rowbuffer: banks with open rows and DDR timings"},
     {"dram", "latency", CFG_UINT, 0, 1000000, NULL,

@@ -8,6 +8,7 @@
 #include "models/common/bits.h"
 #include "models/common/xalloc.h"
 #include "models/os/frame_alloc.h"
+#include "models/os/kernel.h"
 #include "models/os/pgtable.h"
 
 /* Linux's tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c): a flush of more pages than this
@@ -48,6 +49,9 @@ struct xlate_priv {
     uint64_t next_id;
     unsigned next_pcid;
     /* statistics */
+    kernel *k;       /* [kernel] model = linux: the kernel model owns the page tables */
+    uint64_t kclock; /* linux: the kernel's clock, the fault cycles summed (no engine time yet) */
+    unsigned ev_cpu; /* linux: the CPU of the kernel operation in progress */
     uint64_t host_faults, prot_upgrades, smaller_pages, munmaps, unmapped_pages, exits,
         lazy_flushes;
 };
@@ -115,7 +119,7 @@ static struct aspace *as_new(xlate_priv *p, uint32_t pid)
     }
     struct aspace *a = xcalloc(1, sizeof *a);
     a->pid = pid;
-    a->root = pgtable_mm_create(p->pt);
+    a->root = p->k ? kernel_mm_root(p->k, pid) : pgtable_mm_create(p->pt);
     if (a->root == PGTABLE_NO_FRAME) { /* the first-touch allocator never runs dry */
         fprintf(stderr, "mmusim: internal error: no frame for a page-table root\n");
         abort();
@@ -213,6 +217,16 @@ static int on_fault(void *ctx, const struct mmu_fault *f, uint32_t *cycles)
 {
     xlate *x = ctx;
     xlate_priv *p = x->priv;
+    if (p->k) {
+        struct kernel_fault_result r;
+        p->ev_cpu = f->cpu;
+        kernel_fault(p->k, f->cpu, (uint32_t)x->cur_pid[f->cpu], f->addr, f->type,
+                     (f->err & WALK_ERR_P) != 0, &r);
+        *cycles = r.cycles > UINT32_MAX ? UINT32_MAX : (uint32_t)r.cycles;
+        p->kclock += r.cycles;
+        kernel_tick(p->k, p->kclock, r.cycles);
+        return r.status == KFAULT_OK ? 0 : -1;
+    }
     *cycles = p->fault_cost;
     int store = f->type == MM_EV_WRITE || f->type == MM_EV_RMW;
     if (f->stage == WALK_STAGE_HOST) {
@@ -287,7 +301,8 @@ static void on_process_exit(xlate *x, const struct mm_event *ev)
             p->cur[c] = NULL;
             x->cur_pid[c] = XLATE_NO_PID;
         }
-    pgtable_mm_destroy(p->pt, a->root, free_leaf, p->nested ? p->guest_frames : p->frames);
+    if (!p->k) /* linux: the kernel tore it down */
+        pgtable_mm_destroy(p->pt, a->root, free_leaf, p->nested ? p->guest_frames : p->frames);
     as_remove(p, a);
     p->exits++;
 }
@@ -296,6 +311,15 @@ void xlate_os_event(xlate *x, const struct mm_event *ev)
 {
     if (ev->cpu >= x->priv->ncpus)
         return;
+    if (x->priv->k) {
+        x->priv->ev_cpu = ev->cpu;
+        kernel_event(x->priv->k, ev, NULL); /* its TLB invalidations come back through kflush */
+        if (ev->type == MM_EV_SWITCH && x->cur_pid[ev->cpu] != (uint64_t)ev->pid)
+            xlate_switch(x, ev->cpu, ev->pid);
+        else if (ev->type == MM_EV_EXIT)
+            on_process_exit(x, ev);
+        return;
+    }
     switch (ev->type) {
     case MM_EV_SWITCH:
         if (x->cur_pid[ev->cpu] != (uint64_t)ev->pid)
@@ -310,6 +334,55 @@ void xlate_os_event(xlate *x, const struct mm_event *ev)
     default:
         break;
     }
+}
+
+/* The kernel model changed [start, start + len) of pid's address space: every CPU running it
+ * drops the range now, the others flush the PCID when they switch back (as on_munmap). */
+static void kflush(void *ctx, uint32_t pid, uint64_t start, uint64_t len, bool upper)
+{
+    xlate *x = ctx;
+    xlate_priv *p = x->priv;
+    (void)upper;
+    struct aspace *a = as_find(p, pid);
+    if (!a)
+        return;
+    a->gen++;
+    mmu_shootdown(x->mmu, p->ev_cpu, a->root, start, len, 12);
+    if (p->pcid)
+        for (unsigned c = 0; c < p->ncpus; c++)
+            if (p->cur[c] == a)
+                p->pcids[c].gen[a->pcid] = a->gen;
+}
+
+/* [kernel] and [swap]: the kernel model's configuration. */
+static kernel *kernel_from_config(const sim_config *cfg, xlate *x, unsigned ncpus,
+                                  uint64_t dram_size, unsigned levels, stats_registry *reg,
+                                  mm_err *err)
+{
+    uint64_t fc, mfc, ocm, ocr, swp, mfk, swap_size;
+    int dev;
+    if (config_get_u64(cfg, "kernel", "fault_cost", &fc, err) ||
+        config_get_u64(cfg, "kernel", "major_fault_cost", &mfc, err) ||
+        config_get_u64(cfg, "kernel", "overcommit_memory", &ocm, err) ||
+        config_get_u64(cfg, "kernel", "overcommit_ratio", &ocr, err) ||
+        config_get_u64(cfg, "kernel", "swappiness", &swp, err) ||
+        config_get_u64(cfg, "kernel", "min_free_kbytes", &mfk, err) ||
+        config_get_u64(cfg, "swap", "size", &swap_size, err) ||
+        config_get_enum(cfg, "swap", "device", &dev, err))
+        return NULL;
+    struct kernel_config kc;
+    kernel_config_init(&kc, dram_size, ncpus);
+    kc.levels = levels;
+    kc.fault_cost = (uint32_t)fc;
+    kc.major_fault_cost = (uint32_t)(mfc > fc ? mfc : fc);
+    kc.overcommit_memory = (int)ocm;
+    kc.overcommit_ratio = (int)ocr;
+    kc.swappiness = (int)swp;
+    kc.min_free_kbytes = (int)mfk;
+    kc.swap_bytes = swap_size;
+    kc.swap_device = dev; /* the schema lists the presets in enum bdev_kind's order */
+    struct kernel_tlb_ops t = {x, kflush};
+    return kernel_create(&kc, &t, reg, err);
 }
 
 /* ---------- configuration ---------- */
@@ -419,7 +492,7 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
     memset(&mp, 0, sizeof mp);
     mp.ncpus = ncpus;
     uint64_t page_size, dram_size, levels, host_levels, shootdown, fault_cost;
-    int cache_level, nested, pcid;
+    int cache_level, nested, pcid, kmodel;
     enum pg_size ft_size = PG_4K, host_size = PG_4K;
     if (config_get_u64(cfg, "mmu", "page_size", &page_size, err) ||
         config_get_u64(cfg, "dram", "size", &dram_size, err) ||
@@ -435,6 +508,7 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
         config_get_u64(cfg, "walker", "host_levels", &host_levels, err) ||
         config_get_enum(cfg, "walker", "cache_level", &cache_level, err) ||
         config_get_bool(cfg, "walker", "nested", &nested, err) ||
+        config_get_enum(cfg, "kernel", "model", &kmodel, err) ||
         pwc_from_config(cfg, &mp.walker.pwc, seed, err))
         return NULL;
     if (page_size != 4096) {
@@ -448,6 +522,11 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
     }
     if (host_levels != 4 && host_levels != 5) {
         mm_errf(err, "%s: 4 or 5", config_where(cfg, "walker", "host_levels"));
+        return NULL;
+    }
+    if (kmodel == 1 && nested) {
+        mm_errf(err, "%s: the linux kernel model does not run nested (yet)",
+                config_where(cfg, "kernel", "model"));
         return NULL;
     }
     mp.pcid = pcid;
@@ -491,6 +570,13 @@ xlate *xlate_create(const sim_config *cfg, unsigned ncpus, cache_hier *caches, u
         if (reg)
             stats_counter(reg, "os", "host_first_touch_faults", &p->host_faults,
                           "guest-physical pages mapped to host frames on first touch");
+    } else if (kmodel == 1) {
+        p->k = kernel_from_config(cfg, x, ncpus, dram_size, (unsigned)levels, reg, err);
+        if (!p->k) {
+            xlate_destroy(x);
+            return NULL;
+        }
+        p->pt = kernel_pgtable(p->k);
     } else {
         struct pgtable_frames src = {frames_alloc, frames_free, p->frames};
         p->pt = pgtable_create((unsigned)levels, &src, reg, "os.pgtable");
@@ -533,7 +619,10 @@ void xlate_destroy(xlate *x)
             free(a);
         }
     free(p->buckets);
-    pgtable_destroy(p->pt);
+    if (p->k)
+        kernel_destroy(p->k); /* owns p->pt */
+    else
+        pgtable_destroy(p->pt);
     pgtable_destroy(p->host_pt);
     frame_alloc_destroy(p->guest_frames);
     frame_alloc_destroy(p->frames);
