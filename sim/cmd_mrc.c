@@ -17,6 +17,7 @@
 #include "sim/commands.h"
 #include "sim/config.h"
 #include "sim/mrc.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 #include "traces/trace.h"
 
@@ -258,11 +259,6 @@ static int parse_args(int argc, char **argv, struct mrc_args *a)
     return 0;
 }
 
-static double seconds_between(const struct timespec *x, const struct timespec *y)
-{
-    return (double)(y->tv_sec - x->tv_sec) + (double)(y->tv_nsec - x->tv_nsec) * 1e-9;
-}
-
 static void fmt_size(char *buf, size_t n, uint64_t bytes)
 {
     static const char *const suffix[] = {"", "K", "M", "G", "T", "P", "E"};
@@ -392,30 +388,6 @@ static void write_text(FILE *out, const struct mrc_run *r, const struct mrc_args
             wall > 0 ? (double)r->records / wall / 1e6 : 0.0, (double)rss_kib / 1024.0);
 }
 
-struct progress {
-    int enabled;
-    struct timespec start, last;
-};
-
-static void show_progress(struct progress *p, uint64_t records, size_t ti, size_t ntraces,
-                          trace_reader *tr)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (seconds_between(&p->last, &now) < 0.25)
-        return;
-    p->last = now;
-    double el = seconds_between(&p->start, &now);
-    struct trace_info info;
-    trace_get_info(tr, &info);
-    fprintf(stderr, "\r  trace %zu/%zu  %.1fM records  %.1f M/s", ti + 1, ntraces,
-            (double)records / 1e6, el > 0 ? (double)records / el / 1e6 : 0.0);
-    if (info.bytes_total)
-        fprintf(stderr, "  %5.1f%% of input", 100.0 * (double)info.bytes_in / (double)info.bytes_total);
-    fprintf(stderr, "   ");
-    fflush(stderr);
-}
-
 #define MRC_BATCH 4096
 
 /* Replays the traces into the curves. 0, or -1 with err filled (bad data). */
@@ -496,7 +468,7 @@ static int replay(struct mrc_run *r, const struct mrc_args *a, trace_reader **tr
             r->records += (uint64_t)i;
             index += (uint64_t)i;
             if (prog->enabled)
-                show_progress(prog, r->records, ti, ntraces, tr);
+                progress_show(prog, r->records, ti);
             if (at_max) {
                 r->end = "max";
                 r->complete = 0;
@@ -571,12 +543,10 @@ int cmd_mrc(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    struct progress prog = {!a.quiet && isatty(2), {0, 0}, {0, 0}};
-    clock_gettime(CLOCK_MONOTONIC, &prog.start);
-    prog.last = prog.start;
+    struct progress prog;
+    progress_start(&prog, traces, ntraces, a.quiet);
     int erc = replay(&r, &a, traces, ntraces, &prog, &err);
-    if (prog.enabled)
-        fprintf(stderr, "\r%*s\r", 100, "");
+    progress_finish(&prog);
     if (erc) {
         fprintf(stderr, "mmusim mrc: %s\n", err.msg);
         rc = MMUSIM_EXIT_DATA;

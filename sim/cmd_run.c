@@ -13,6 +13,7 @@
 #include "sim/commands.h"
 #include "sim/config.h"
 #include "sim/engine.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 #include "traces/trace.h"
 
@@ -46,44 +47,10 @@ static void run_usage(FILE *out)
             "Exit codes: 0 done, 2 bad usage or config, 3 bad trace data, 4 interrupted.\n");
 }
 
-struct progress {
-    trace_reader *const *traces;
-    size_t ntraces;
-    struct timespec start, last;
-    int enabled;
-};
-
-static double seconds_between(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) * 1e-9;
-}
-
+/* the engine's progress callback */
 static void show_progress(void *ctx, uint64_t records, size_t ti)
 {
-    struct progress *p = ctx;
-    if (!p->enabled)
-        return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (seconds_between(&p->last, &now) < 0.25)
-        return;
-    p->last = now;
-    double el = seconds_between(&p->start, &now);
-    struct trace_info info;
-    trace_get_info(p->traces[ti], &info);
-    double rate = el > 0 ? (double)records / el : 0;
-    fprintf(stderr, "\r  trace %zu/%zu  %.1fM records  %.1f M/s", ti + 1, p->ntraces,
-            (double)records / 1e6, rate / 1e6);
-    if (info.bytes_total) {
-        double share = (double)info.bytes_in / (double)info.bytes_total;
-        fprintf(stderr, "  %5.1f%% of input", 100.0 * share);
-        if (share > 0.01 && p->ntraces == 1) {
-            double eta = el / share - el;
-            fprintf(stderr, "  ETA %02d:%02d", (int)(eta / 60), (int)eta % 60);
-        }
-    }
-    fprintf(stderr, "   ");
-    fflush(stderr);
+    progress_show(ctx, records, ti);
 }
 
 static void write_interval(void *ctx, uint64_t measured)
@@ -254,9 +221,8 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    struct progress prog = {traces, ntraces, {0, 0}, {0, 0}, !a.quiet && isatty(2)};
-    clock_gettime(CLOCK_MONOTONIC, &prog.start);
-    prog.last = prog.start;
+    struct progress prog;
+    progress_start(&prog, traces, ntraces, a.quiet);
     struct engine_opts opts = {
         .skip = a.skip, .warmup = a.warmup, .max = a.max, .interval = a.interval,
         .keep_going = a.keep_going, .stop = &run_stop,
@@ -265,8 +231,7 @@ int cmd_run(int argc, char **argv)
     };
     struct engine_result res;
     int erc = engine_run(eng, traces, ntraces, &opts, &res, &err);
-    if (prog.enabled)
-        fprintf(stderr, "\r%*s\r", 100, "");
+    double wall = progress_finish(&prog);
     if (erc) {
         /* bad input: say where, then still write what was simulated, marked incomplete */
         fprintf(stderr, "mmusim run: %s\n", err.msg);
@@ -277,8 +242,6 @@ int cmd_run(int argc, char **argv)
         rc = MMUSIM_EXIT_INTERRUPTED;
     }
 
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
     for (size_t i = 0; i < ntraces; i++)
         trace_get_info(traces[i], &infos[i]);
     struct rusage ru;
@@ -288,7 +251,7 @@ int cmd_run(int argc, char **argv)
         .seed = a.seed, .skip = a.skip, .warmup = a.warmup, .max = a.max,
         .records = res.records, .measured = res.measured,
         .complete = res.end == ENGINE_END_COMPLETE, .end = engine_end_name(res.end),
-        .wall_seconds = seconds_between(&prog.start, &end), .peak_rss_kib = ru.ru_maxrss,
+        .wall_seconds = wall, .peak_rss_kib = ru.ru_maxrss,
     };
     if (iw) {
         if (interval_close(iw, res.measured, &err)) {
