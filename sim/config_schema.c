@@ -86,6 +86,9 @@ const struct cfg_key_def config_schema[] = {
 
     {"system", "cpus", CFG_UINT, 1, 256, NULL,
      "cpus of the machine, each with its own TLBs, L1s and L2; several traces run one per cpu"},
+    {"system", "coherence", CFG_BOOL, 0, 0, NULL,
+     "with several cpus: a store removes the line from the other cpus' private caches and a read "
+     "takes a dirty copy from another cpu (an invalidation protocol like MESI)"},
     {"core", "cpi", CFG_DOUBLE, 0, 1000, NULL,
      "cycles per instruction when every access hits in the L1 (the core's own work)"},
     {"core", "overlap", CFG_DOUBLE, 0, 1, NULL,

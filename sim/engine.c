@@ -197,6 +197,8 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     struct cache_hier_params hp;
     memset(&hp, 0, sizeof hp);
     hp.ncpus = e->ncpus;
+    if (config_get_bool(cfg, "system", "coherence", &hp.coherence, err))
+        goto fail;
     int l1i_on, l1d_on;
     uint64_t dram_latency, dram_size, page_size;
     if (cache_params_from_config(cfg, "l1i", &hp.l1i, &l1i_on, seed, err) ||

@@ -54,6 +54,7 @@ struct cache_hier_params {
     struct cache_params l1i, l1d, l2, llc;
     int l2_enabled, llc_enabled;
     unsigned mem_latency;    /* cycles for an access that misses every level */
+    int coherence;           /* ncpus > 1: stores invalidate other cpus' private copies (below) */
 };
 
 cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry *reg, mm_err *err);

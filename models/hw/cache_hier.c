@@ -74,6 +74,10 @@ struct pending {
 struct cache_hier {
     unsigned ncpus;
     unsigned mem_latency;
+    int coherent;               /* several cpus and [system] coherence */
+    uint64_t coh_invalidations; /* private copies removed by other cpus' stores */
+    uint64_t coh_c2c;           /* accesses whose data came from another cpu's dirty copy */
+    uint64_t coh_downgrades;    /* dirty copies made clean (shared) by another cpu's read */
     cache_mem_read_fn mem_fn; /* NULL: every memory access costs mem_latency */
     void *mem_ctx;
     enum cache_inclusion incl;
@@ -657,8 +661,59 @@ static __attribute__((noinline)) struct mem_result walk(cache_hier *h, const str
     return r;
 }
 
+/* --- coherence between the cpus' private caches ------------------------------------------------
+ * An invalidation protocol in the spirit of MESI, on the private levels (L1I, L1D, L2) of several
+ * cpus: a store (or RMW, or a walker's A/D update) removes the line from every other cpu's private
+ * caches; a read that missed every private level of its cpu finds a dirty copy in another cpu,
+ * which supplies it (a cache-to-cache transfer) and keeps it clean (M -> S, its data written back).
+ * Counts are exact; the transfer costs what the access cost anyway (the LLC or memory latency),
+ * and the written-back data does not change the LLC's contents. */
+static void coherence_after(cache_hier *h, unsigned cpu, uint64_t addr, uint32_t size,
+                            unsigned type, enum mem_level served)
+{
+    int store = is_store(type);
+    if (!store && served < LEVEL_LLC)
+        return; /* a read served by its own cpu's caches snoops nobody */
+    uint64_t last = last_byte(addr, size ? size : 1);
+    int transferred = 0;
+    for (unsigned o = 0; o < h->ncpus; o++) {
+        if (o == cpu)
+            continue;
+        for (unsigned k = 0; k < h->per_cpu; k++) {
+            struct level *L = &h->levels[o * h->per_cpu + k];
+            for (uint64_t line = addr >> L->line_bits; line <= last >> L->line_bits; line++) {
+                if (store) {
+                    int dirty = 0;
+                    if (cache_invalidate(L->c, line, &dirty)) {
+                        h->coh_invalidations++;
+                        transferred |= dirty;
+                    }
+                } else if (cache_clear_dirty(L->c, line)) {
+                    h->coh_downgrades++;
+                    L->s.writebacks++;
+                    transferred = 1;
+                }
+            }
+        }
+    }
+    h->coh_c2c += (uint64_t)transferred;
+}
+
+static struct mem_result hier_access(cache_hier *h, unsigned cpu, uint64_t addr, uint32_t size,
+                                     unsigned type);
+
 struct mem_result cache_hier_access(cache_hier *h, unsigned cpu, uint64_t addr, uint32_t size,
                                     unsigned type)
+{
+    if (__builtin_expect(!h->coherent, 1))
+        return hier_access(h, cpu, addr, size, type);
+    struct mem_result r = hier_access(h, cpu, addr, size, type);
+    coherence_after(h, cpu, addr, size, type, (enum mem_level)r.level);
+    return r;
+}
+
+static inline __attribute__((always_inline)) struct mem_result
+hier_access(cache_hier *h, unsigned cpu, uint64_t addr, uint32_t size, unsigned type)
 {
     assert(cpu < h->ncpus);
     const struct chain *ch = type == MM_EV_IFETCH ? &h->ichain[cpu] : &h->dchain[cpu];
@@ -681,9 +736,14 @@ struct mem_result cache_hier_access_from(cache_hier *h, unsigned cpu, enum mem_l
     unsigned d = 0;
     while (d < ch->n && ch->lv[d]->mem_level < (unsigned)level)
         d++;
+    struct mem_result r;
     if (h->fast && d < ch->n && size && (addr >> h->line_bits) == ((addr + size - 1) >> h->line_bits))
-        return fast_access(h, ch, d, addr >> h->line_bits, type);
-    return walk(h, ch, d, addr, size, type, is_store(type));
+        r = fast_access(h, ch, d, addr >> h->line_bits, type);
+    else
+        r = walk(h, ch, d, addr, size, type, is_store(type));
+    if (h->coherent)
+        coherence_after(h, cpu, addr, size, type, (enum mem_level)r.level);
+    return r;
 }
 
 void cache_hier_prefetch(const cache_hier *h, unsigned cpu, uint64_t addr, unsigned type)
@@ -869,6 +929,15 @@ cache_hier *cache_hier_create(const struct cache_hier_params *p, stats_registry 
     unsigned cap = MM_ACCESS_MAX_SIZE / min_line + 2;
     for (unsigned k = 0; k < 3; k++)
         h->pend[k].e = xcalloc(cap, sizeof *h->pend[k].e);
+    h->coherent = h->ncpus > 1 && p->coherence;
+    if (h->coherent && reg) {
+        stats_counter(reg, "coherence", "invalidations", &h->coh_invalidations,
+                      "private copies (L1I, L1D, L2) removed because another cpu wrote the line");
+        stats_counter(reg, "coherence", "c2c_transfers", &h->coh_c2c,
+                      "accesses whose line came from another cpu's dirty copy");
+        stats_counter(reg, "coherence", "downgrades", &h->coh_downgrades,
+                      "dirty copies made clean (M -> S) by another cpu's read");
+    }
     return h;
 }
 

@@ -302,6 +302,19 @@ static inline void cache_mark_dirty(cache *c, uint64_t key, unsigned way)
     d[way >> 6] |= (uint64_t)1 << (way & 63);
 }
 
+/* Clears the dirty bit of key's line if it is present: returns 1 when it was dirty. */
+static inline int cache_clear_dirty(cache *c, uint64_t key)
+{
+    int w = cache_find(c, key);
+    if (w < 0)
+        return 0;
+    uint64_t *d = cache_set_block(c, cache_set_of(c, key)) + c->dirty_off + ((unsigned)w >> 6);
+    uint64_t bit = (uint64_t)1 << ((unsigned)w & 63);
+    int was = (*d & bit) != 0;
+    *d &= ~bit;
+    return was;
+}
+
 static inline int cache_is_dirty(const cache *c, uint64_t key, unsigned way)
 {
     const uint64_t *d = cache_set_block(c, cache_set_of(c, key)) + c->dirty_off;

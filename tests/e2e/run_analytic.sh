@@ -68,6 +68,19 @@ expect_eq "core stall cycles" 264 "$(csv_get "$W/core.csv" cpu.stall_cycles)"
 expect_eq "core cycles" 1264 "$(csv_get "$W/core.csv" cpu.cycles)"
 run -o core.overlap=0.5 -o core.cpi=1 --csv "$W/core2.csv" "$W/core.txt" > /dev/null
 expect_eq "core cycles with overlap" 2132 "$(csv_get "$W/core2.csv" cpu.cycles)"
+# 9. Coherence: cpu0 reads a line three times, cpu1 writes it once (after cpu0's first read, by
+#    time). The write removes cpu0's L1D and L2 copies (2 invalidations); cpu0's next read misses
+#    its own caches and takes cpu1's dirty copy (1 cache-to-cache transfer, cpu1's copy made
+#    clean); its third read hits. Without coherence cpu0 keeps its stale copy: one miss.
+printf 'R 0x7000 8 gap=1\nR 0x7000 8 gap=1\nR 0x7000 8 gap=1\n' > "$W/coh0.txt"
+printf 'W 0x7000 8 gap=1\n' > "$W/coh1.txt"
+run -o system.cpus=2 --csv "$W/coh.csv" "$W/coh0.txt" "$W/coh1.txt" > /dev/null
+expect_eq "coherence invalidations" 2 "$(csv_get "$W/coh.csv" coherence.invalidations)"
+expect_eq "coherence c2c" 1 "$(csv_get "$W/coh.csv" coherence.c2c_transfers)"
+expect_eq "cpu0 misses again after the write" 2 "$(csv_get "$W/coh.csv" cache.cpu0.l1d.misses)"
+run -o system.cpus=2 -o system.coherence=false --csv "$W/nocoh.csv" "$W/coh0.txt" "$W/coh1.txt" > /dev/null
+expect_eq "no coherence: one miss" 1 "$(csv_get "$W/nocoh.csv" cache.cpu0.l1d.misses)"
+
 # 8. The row-buffer DRAM model behind the LLC: a stream over 64 KiB (1024 lines, all LLC misses)
 #    with 8 KiB rows and the column bits lowest (row,rank,bank,channel,column): the 128 lines of a
 #    row follow each other, and the 8 rows fall in 8 different (channel, bank) pairs: 8 row misses
