@@ -42,6 +42,8 @@ static void run_usage(FILE *out)
             "      --seed S            seed for every random choice (default 1)\n"
             "      --format F          force the trace format: native, lackey, din, text, champsim\n"
             "      --keep-going        skip bad records, count and report them\n"
+            "      --meminfo           also print /proc/meminfo and a free-style summary (kB) of the\n"
+            "                          kernel model at the end (-o kernel.model=linux)\n"
             "  -q, --quiet             no progress line\n"
             "  -h, --help              this help\n\n"
             "Exit codes: 0 done, 2 bad usage or config, 3 bad trace data, 4 interrupted.\n");
@@ -64,7 +66,7 @@ struct run_args {
     size_t noverrides;
     const char *json, *csv, *interval_csv;
     uint64_t interval, skip, warmup, max, seed;
-    int print_config, quiet, keep_going;
+    int print_config, quiet, keep_going, meminfo;
     enum trace_format format;
 };
 
@@ -80,7 +82,7 @@ static int parse_count(const char *opt, const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
     enum { OPT_JSON = 256, OPT_CSV, OPT_INTERVAL, OPT_INTERVAL_CSV, OPT_SKIP, OPT_WARMUP, OPT_MAX,
-           OPT_SEED, OPT_FORMAT, OPT_PRINT_CONFIG, OPT_KEEP_GOING };
+           OPT_SEED, OPT_FORMAT, OPT_PRINT_CONFIG, OPT_KEEP_GOING, OPT_MEMINFO };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"json", required_argument, NULL, OPT_JSON},
@@ -94,6 +96,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+        {"meminfo", no_argument, NULL, OPT_MEMINFO},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -121,6 +124,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case OPT_SEED: if (parse_count("--seed", optarg, &a->seed)) return -1; break;
         case OPT_PRINT_CONFIG: a->print_config = 1; break;
         case OPT_KEEP_GOING: a->keep_going = 1; break;
+        case OPT_MEMINFO: a->meminfo = 1; break;
         case OPT_FORMAT: {
             int f = trace_format_from_name(optarg);
             if (f < 0) {
@@ -272,6 +276,11 @@ int cmd_run(int argc, char **argv)
     int stdout_taken = (a.json && !strcmp(a.json, "-")) || (a.csv && !strcmp(a.csv, "-"));
     if (!stdout_taken)
         report_text(stdout, reg, &run);
+    if (a.meminfo) {
+        FILE *mout = stdout_taken ? stderr : stdout;
+        fprintf(mout, "\n");
+        report_meminfo(mout, reg);
+    }
     fflush(stdout);
 
 done:

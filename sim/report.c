@@ -556,3 +556,87 @@ int interval_close(interval_writer *iw, uint64_t measured, mm_err *err)
     free(iw);
     return rc;
 }
+
+/* ---------- /proc/meminfo and free ---------- */
+
+/* fs/proc/meminfo.c's order for the fields the model has */
+static const char *const meminfo_order[] = {
+    "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapCached", "Active",
+    "Inactive", "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)", "Unevictable",
+    "Mlocked", "HighTotal", "HighFree", "LowTotal", "LowFree", "SwapTotal", "SwapFree", "Dirty",
+    "Writeback", "AnonPages", "Mapped", "Shmem", "KReclaimable", "Slab", "SReclaimable",
+    "SUnreclaim", "KernelStack", "PageTables", "NFS_Unstable", "Bounce", "WritebackTmp",
+    "CommitLimit", "Committed_AS", "VmallocTotal", "VmallocUsed", "VmallocChunk", "Percpu",
+    "HardwareCorrupted", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages",
+    "FilePmdMapped", "HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
+    "Hugepagesize", "Hugetlb", "DirectMap4k", "DirectMap2M", "DirectMap1G", NULL};
+
+static int meminfo_get(const stats_registry *reg, const char *field, uint64_t *kb)
+{
+    char name[128];
+    snprintf(name, sizeof name, "os.meminfo.%s", field);
+    const stats_entry *e = stats_find(reg, name);
+    if (!e || (e->kind != STATS_COUNTER && e->kind != STATS_GAUGE))
+        return 0;
+    *kb = stats_value(e);
+    return 1;
+}
+
+static int is_huge_count(const char *field)
+{
+    return !strncmp(field, "HugePages_", 10);
+}
+
+void report_meminfo(FILE *out, const stats_registry *reg)
+{
+    uint64_t v;
+    if (!meminfo_get(reg, "MemTotal", &v)) {
+        fprintf(out, "(no meminfo: the kernel model is off; run with -o kernel.model=linux)\n");
+        return;
+    }
+    /* the fields in Linux's order, then any the model adds that Linux's list above lacks */
+    for (size_t i = 0; meminfo_order[i]; i++)
+        if (meminfo_get(reg, meminfo_order[i], &v)) {
+            char label[64];
+            snprintf(label, sizeof label, "%s:", meminfo_order[i]);
+            if (is_huge_count(meminfo_order[i]))
+                fprintf(out, "%-15s %8llu\n", label, (unsigned long long)v);
+            else
+                fprintf(out, "%-15s %8llu kB\n", label, (unsigned long long)v);
+        }
+    for (size_t i = 0; i < stats_count(reg); i++) {
+        const stats_entry *e = stats_at(reg, i);
+        if (strncmp(e->name, "os.meminfo.", 11))
+            continue;
+        const char *field = e->name + 11;
+        int known = 0;
+        for (size_t k = 0; meminfo_order[k] && !known; k++)
+            known = !strcmp(meminfo_order[k], field);
+        if (!known) {
+            char label[64];
+            snprintf(label, sizeof label, "%s:", field);
+            fprintf(out, "%-15s %8llu kB\n", label, (unsigned long long)stats_value(e));
+        }
+    }
+    /* free(1): used = total - free - buffers - cache (procps-ng's definition) */
+    uint64_t total = 0, mfree = 0, avail = 0, buffers = 0, cached = 0, sreclaim = 0, stotal = 0,
+             sfree = 0, shmem = 0;
+    meminfo_get(reg, "MemTotal", &total);
+    meminfo_get(reg, "MemFree", &mfree);
+    meminfo_get(reg, "MemAvailable", &avail);
+    meminfo_get(reg, "Buffers", &buffers);
+    meminfo_get(reg, "Cached", &cached);
+    meminfo_get(reg, "SReclaimable", &sreclaim);
+    meminfo_get(reg, "SwapTotal", &stotal);
+    meminfo_get(reg, "SwapFree", &sfree);
+    meminfo_get(reg, "Shmem", &shmem);
+    uint64_t cache = cached + sreclaim;
+    uint64_t used = total > mfree + buffers + cache ? total - mfree - buffers - cache : 0;
+    fprintf(out, "\n%-6s %12s %12s %12s %12s %12s %12s\n", "", "total", "used", "free", "shared",
+            "buff/cache", "available");
+    fprintf(out, "%-6s %12llu %12llu %12llu %12llu %12llu %12llu\n", "Mem:", (unsigned long long)total,
+            (unsigned long long)used, (unsigned long long)mfree, (unsigned long long)shmem,
+            (unsigned long long)(buffers + cache), (unsigned long long)avail);
+    fprintf(out, "%-6s %12llu %12llu %12llu\n", "Swap:", (unsigned long long)stotal,
+            (unsigned long long)(stotal - sfree), (unsigned long long)sfree);
+}

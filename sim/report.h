@@ -33,6 +33,10 @@ int report_json(const char *path, const stats_registry *reg, const struct report
 int report_csv(const char *path, const stats_registry *reg, const struct report_run *run,
                mm_err *err);
 
+/* The kernel model's os.meminfo.* gauges (kB) as /proc/meminfo prints them, in Linux's order,
+ * then a `free`-style summary. Prints a note instead when the model registers no meminfo. */
+void report_meminfo(FILE *out, const stats_registry *reg);
+
 /* --interval: a CSV with a header row of counter names and one row of deltas per interval. */
 typedef struct interval_writer interval_writer;
 interval_writer *interval_open(const char *path, const stats_registry *reg, mm_err *err);

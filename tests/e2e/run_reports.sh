@@ -63,6 +63,17 @@ expect_eq "interval deltas sum to total" "$(csv_get "$W/iv-total.csv" cache.l1d.
 expect_eq "print-config round trip" "$(cat "$W/eff.ini")" "$(cat "$W/eff2.ini")"
 expect_contains "override shows" "size = 16M" "$(cat "$W/eff.ini")"
 
+# --meminfo: /proc/meminfo lines (kB) and a free-style summary from the kernel model
+printf 'W 0x10000 8\nW 0x11000 8\nW 0x12000 8\nR 0x12008 8\n' > "$W/mi.txt"
+"$MMUSIM_BIN" run -q -o kernel.model=linux --meminfo "$W/mi.txt" > "$W/mi.out"
+expect_eq "meminfo AnonPages (3 pages)" "AnonPages: 12 kB" "$(grep '^AnonPages:' "$W/mi.out" | tr -s ' ')"
+expect_contains "meminfo MemTotal" "MemTotal:" "$(cat "$W/mi.out")"
+expect_contains "free summary" "buff/cache" "$(cat "$W/mi.out")"
+total=$(awk '$1 == "MemTotal:" { print $2 }' "$W/mi.out")
+free=$(awk '$1 == "MemFree:" { print $2 }' "$W/mi.out")
+expect_eq "free line" "$total $free" "$(awk '$1 == "Mem:" { print $2, $4 }' "$W/mi.out")"
+expect_contains "meminfo without the kernel model" "kernel model is off" "$("$MMUSIM_BIN" run -q --meminfo "$W/mi.txt")"
+
 # errors: exit 2 for config, with file, line and rule
 printf '[cache.l1d]\nsize = 48K\n' > "$W/bad.ini"
 set +e
