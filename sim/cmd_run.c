@@ -1,4 +1,5 @@
 /* mmusim run: load the config, open the traces, replay them through the engine, report. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "sim/engine.h"
 #include "sim/progress.h"
 #include "sim/report.h"
+#include "sim/symbols.h"
 #include "traces/trace.h"
 
 static volatile sig_atomic_t run_stop;
@@ -44,6 +46,11 @@ static void run_usage(FILE *out)
             "      --keep-going        skip bad records, count and report them\n"
             "      --meminfo           also print /proc/meminfo and a free-style summary (kB) of the\n"
             "                          kernel model at the end (-o kernel.model=linux)\n"
+            "      --symbols           attribute misses to functions (ifetches) and data objects or\n"
+            "                          regions (loads/stores) from the ELF symbol tables\n"
+            "      --elf PATH          the executable (default: the trace's `executable` metadata)\n"
+            "      --elf-base ADDR     load address of a PIE executable (default 0x108000, valgrind's)\n"
+            "      --top N             rows of the --symbols text table (default 20)\n"
             "  -q, --quiet             no progress line\n"
             "  -h, --help              this help\n\n"
             "Exit codes: 0 done, 2 bad usage or config, 3 bad trace data, 4 interrupted.\n");
@@ -60,6 +67,22 @@ static void write_interval(void *ctx, uint64_t measured)
     interval_row(ctx, measured);
 }
 
+/* --symbols: the engine's observer hands accesses and OS events to the attribution */
+static void obs_access(void *ctx, const struct mm_event *ev, unsigned level, uint64_t walks)
+{
+    symbols_access(ctx, ev, level, walks);
+}
+
+static void obs_os_event(void *ctx, const struct mm_event *ev)
+{
+    symbols_os_event(ctx, ev);
+}
+
+static void obs_reset(void *ctx)
+{
+    symbols_reset(ctx);
+}
+
 struct run_args {
     const char *config_path;
     char **overrides;
@@ -68,6 +91,9 @@ struct run_args {
     uint64_t interval, skip, warmup, max, seed;
     int print_config, quiet, keep_going, meminfo;
     enum trace_format format;
+    int symbols, have_elf_base;
+    const char *elf;
+    uint64_t elf_base, top;
 };
 
 static int parse_count(const char *opt, const char *s, uint64_t *out)
@@ -82,7 +108,8 @@ static int parse_count(const char *opt, const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
     enum { OPT_JSON = 256, OPT_CSV, OPT_INTERVAL, OPT_INTERVAL_CSV, OPT_SKIP, OPT_WARMUP, OPT_MAX,
-           OPT_SEED, OPT_FORMAT, OPT_PRINT_CONFIG, OPT_KEEP_GOING, OPT_MEMINFO };
+           OPT_SEED, OPT_FORMAT, OPT_PRINT_CONFIG, OPT_KEEP_GOING, OPT_MEMINFO, OPT_SYMBOLS,
+           OPT_ELF, OPT_ELF_BASE, OPT_TOP };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"json", required_argument, NULL, OPT_JSON},
@@ -97,12 +124,17 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
         {"meminfo", no_argument, NULL, OPT_MEMINFO},
+        {"symbols", no_argument, NULL, OPT_SYMBOLS},
+        {"elf", required_argument, NULL, OPT_ELF},
+        {"elf-base", required_argument, NULL, OPT_ELF_BASE},
+        {"top", required_argument, NULL, OPT_TOP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     a->seed = 1;
+    a->top = 20;
     a->interval_csv = "mmusim-interval.csv";
     a->overrides = xcalloc((size_t)argc, sizeof *a->overrides);
     optind = 1;
@@ -125,6 +157,21 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case OPT_PRINT_CONFIG: a->print_config = 1; break;
         case OPT_KEEP_GOING: a->keep_going = 1; break;
         case OPT_MEMINFO: a->meminfo = 1; break;
+        case OPT_SYMBOLS: a->symbols = 1; break;
+        case OPT_ELF: a->elf = optarg; a->symbols = 1; break;
+        case OPT_ELF_BASE: {
+            char *end;
+            errno = 0;
+            a->elf_base = strtoull(optarg, &end, 0);
+            if (errno || end == optarg || *end || optarg[0] == '-') {
+                fprintf(stderr, "mmusim run: --elf-base '%s': expected an address (0x...)\n", optarg);
+                return -1;
+            }
+            a->have_elf_base = 1;
+            a->symbols = 1;
+            break;
+        }
+        case OPT_TOP: if (parse_count("--top", optarg, &a->top)) return -1; a->symbols = 1; break;
         case OPT_FORMAT: {
             int f = trace_format_from_name(optarg);
             if (f < 0) {
@@ -162,6 +209,8 @@ int cmd_run(int argc, char **argv)
     struct trace_info *infos = NULL;
     size_t ntraces = 0;
     interval_writer *iw = NULL;
+    symbols *syms = NULL;
+    struct engine_observer obs;
 
     cfg = config_create_default(&err);
     if (!cfg || (a.config_path && config_load_file(cfg, a.config_path, &err))) {
@@ -208,6 +257,22 @@ int cmd_run(int argc, char **argv)
             rc = MMUSIM_EXIT_DATA;
             goto done;
         }
+    }
+    if (a.symbols) {
+        if (ntraces > 1) {
+            fprintf(stderr, "mmusim run: --symbols takes one trace (file ids and addresses are per trace)\n");
+            rc = MMUSIM_EXIT_USAGE;
+            goto done;
+        }
+        struct symbols_opts so = {a.elf, a.elf_base, a.have_elf_base};
+        syms = symbols_create(&so, traces[0], &err);
+        if (!syms) {
+            fprintf(stderr, "mmusim run: %s\n", err.msg);
+            rc = MMUSIM_EXIT_USAGE;
+            goto done;
+        }
+        obs = (struct engine_observer){obs_access, obs_os_event, obs_reset, syms};
+        engine_set_observer(eng, &obs);
     }
     if (a.interval) {
         iw = interval_open(a.interval_csv, reg, &err);
@@ -256,6 +321,7 @@ int cmd_run(int argc, char **argv)
         .records = res.records, .measured = res.measured,
         .complete = res.end == ENGINE_END_COMPLETE, .end = engine_end_name(res.end),
         .wall_seconds = wall, .peak_rss_kib = ru.ru_maxrss,
+        .symbols = syms, .symbols_top = a.top > 1000000 ? 1000000 : (unsigned)a.top,
     };
     if (iw) {
         if (interval_close(iw, res.measured, &err)) {
@@ -291,6 +357,7 @@ done:
     free(traces);
     free(infos);
     engine_destroy(eng);
+    symbols_destroy(syms);
     stats_destroy(reg);
     config_destroy(cfg);
     free(a.overrides);

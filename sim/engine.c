@@ -51,7 +51,52 @@ struct engine {
     hist *latency_of_type[4]; /* by access type: ifetches apart from data */
 
     struct mm_event *batch;
+
+    /* --symbols: the observer, and the walker's walk counters it reads around each access */
+    const struct engine_observer *obs;
+    const uint64_t **walk_counters;
+    size_t nwalk_counters;
+    uint64_t walks_seen;
 };
+
+void engine_set_observer(engine *e, const struct engine_observer *obs)
+{
+    e->obs = obs;
+    free(e->walk_counters);
+    e->walk_counters = NULL;
+    e->nwalk_counters = 0;
+    size_t n = stats_count(e->reg);
+    for (size_t i = 0; i < n; i++) {
+        const stats_entry *s = stats_at(e->reg, i);
+        const char *dot = strrchr(s->name, '.');
+        if (s->kind == STATS_COUNTER && dot && !strcmp(dot, ".walks") && !strncmp(s->name, "walker", 6)) {
+            e->walk_counters = xrealloc(e->walk_counters, (e->nwalk_counters + 1) * sizeof *e->walk_counters);
+            e->walk_counters[e->nwalk_counters++] = s->counter;
+        }
+    }
+    e->walks_seen = 0;
+    for (size_t i = 0; i < e->nwalk_counters; i++)
+        e->walks_seen += *e->walk_counters[i];
+}
+
+/* the observer's share of an access: off the hot path */
+static __attribute__((noinline)) void observe_access(engine *e, const struct mm_event *ev, unsigned level)
+{
+    uint64_t walks = 0;
+    for (size_t i = 0; i < e->nwalk_counters; i++)
+        walks += *e->walk_counters[i];
+    uint64_t delta = walks >= e->walks_seen ? walks - e->walks_seen : walks;
+    e->walks_seen = walks;
+    e->obs->access(e->obs->ctx, ev, level, delta);
+}
+
+/* statistics were reset: the observer's counts too */
+static void observe_reset(engine *e)
+{
+    e->walks_seen = 0;
+    if (e->obs && e->obs->reset)
+        e->obs->reset(e->obs->ctx);
+}
 
 unsigned engine_ncpus(const engine *e)
 {
@@ -317,6 +362,7 @@ void engine_destroy(engine *e)
     xlate_destroy(e->xl);
     cache_hier_destroy(e->caches);
     free(e->batch);
+    free(e->walk_counters);
     free(e->cpus);
     free(e);
 }
@@ -363,6 +409,7 @@ static int at_mark(engine *e, const struct engine_opts *o, struct run_marks *m)
 {
     if (!m->warm) {
         stats_reset(e->reg);
+        observe_reset(e);
         for (unsigned c = 0; c < e->ncpus; c++)
             e->cpus[c].cycles_fx = 0;
         m->warm = 1;
@@ -449,6 +496,8 @@ simulate_record(engine *e, const struct engine_opts *o, struct engine_result *re
         }
         if (translate)
             xlate_os_event(e->xl, ev);
+        if (e->obs && e->obs->os_event)
+            e->obs->os_event(e->obs->ctx, ev);
         return RECORD_OK;
     }
     if (__builtin_expect(ev->size == 0 || ev->size > MM_ACCESS_MAX_SIZE || ev->cpu >= e->ncpus, 0)) {
@@ -475,6 +524,8 @@ simulate_record(engine *e, const struct engine_opts *o, struct engine_result *re
     t->stall_cycles += stall;
     t->cycles_fx += (uint64_t)ev->gap * e->cpi_fx + (uint64_t)stall * e->exposed_fx;
     hist_record(e->latency_of_type[ev->type], r.latency);
+    if (__builtin_expect(e->obs != NULL, 0))
+        observe_access(e, ev, r.level);
     return RECORD_ACCESS;
 }
 
@@ -601,8 +652,10 @@ int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
     struct run_marks m = {0, 0, 0, 0};
     m.warm = o->warmup == 0;
     m.next_mark = next_mark_after(o, &m);
-    if (m.warm)
+    if (m.warm) {
         stats_reset(e->reg);
+        observe_reset(e);
+    }
     if (ntraces > 1) {
         if (ntraces > e->ncpus)
             return mm_errf(err, "%zu traces, but the machine has %u cpu(s): each trace runs on a cpu "

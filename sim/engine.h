@@ -56,6 +56,18 @@ void engine_destroy(engine *e);
 int engine_run(engine *e, trace_reader *const *traces, size_t ntraces,
                const struct engine_opts *opts, struct engine_result *res, mm_err *err);
 
+/* Sees every measured access with the cache level that served it (enum mem_level) and the page
+ * walks it started, every OS event, and the reset when warmup ends (mmusim run --symbols). Costs
+ * the hot loop one predictable branch when none is set. */
+struct engine_observer {
+    void (*access)(void *ctx, const struct mm_event *ev, unsigned level, uint64_t walks);
+    void (*os_event)(void *ctx, const struct mm_event *ev);
+    void (*reset)(void *ctx);
+    void *ctx;
+};
+/* obs must outlive the runs; NULL removes it. */
+void engine_set_observer(engine *e, const struct engine_observer *obs);
+
 const char *engine_end_name(enum engine_end end);
 unsigned engine_ncpus(const engine *e);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "models/common/xalloc.h"
+#include "sim/symbols.h"
 
 /* ---------- atomic output ---------- */
 
@@ -231,6 +232,8 @@ void report_text(FILE *out, const stats_registry *reg, const struct report_run *
     }
     if (omitted)
         fprintf(out, "(%d counters at zero not shown; --json and --csv list every counter)\n", omitted);
+    if (run->symbols)
+        symbols_report_text(out, run->symbols, run->symbols_top);
 }
 
 /* ---------- JSON ---------- */
@@ -357,6 +360,8 @@ int report_json(const char *path, const stats_registry *reg, const struct report
         json_put_path(stats, e->name, entry_json(e));
     }
     json_object_set_new(root, "stats", stats);
+    if (run->symbols)
+        json_object_set_new(root, "symbols", symbols_json(run->symbols));
     json_t *host = json_object();
     json_object_set_new(host, "wall_seconds", json_real(run->wall_seconds));
     json_object_set_new(host, "peak_rss_kib", json_integer(run->peak_rss_kib));

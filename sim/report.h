@@ -25,6 +25,9 @@ struct report_run {
     /* host figures: excluded from determinism comparisons (JSON "host" only) */
     double wall_seconds;
     long peak_rss_kib;
+    /* --symbols: the attribution (NULL when off) and how many rows the text table shows */
+    const struct symbols *symbols;
+    unsigned symbols_top;
 };
 
 void report_text(FILE *out, const stats_registry *reg, const struct report_run *run);
