@@ -21,13 +21,7 @@
 #include "sim/report.h"
 #include "traces/trace.h"
 
-static volatile sig_atomic_t mrc_stop;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    mrc_stop = 1;
-}
+static volatile sig_atomic_t *mrc_stop; /* set by SIGINT/SIGTERM (stop_on_signals) */
 
 static void usage(FILE *out)
 {
@@ -417,7 +411,7 @@ static int replay(struct mrc_run *r, const struct mrc_args *a, trace_reader **tr
                 continue;
         }
         for (;;) {
-            if (mrc_stop) {
+            if (*mrc_stop) {
                 r->end = "interrupted";
                 r->interrupted = 1;
                 r->complete = 0;
@@ -536,12 +530,7 @@ int cmd_mrc(int argc, char **argv)
         }
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    mrc_stop = stop_on_signals();
 
     struct progress prog;
     progress_start(&prog, traces, ntraces, a.quiet);

@@ -19,13 +19,6 @@
 #include "sim/symbols.h"
 #include "traces/trace.h"
 
-static volatile sig_atomic_t run_stop;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    run_stop = 1;
-}
 
 static void run_usage(FILE *out)
 {
@@ -283,18 +276,12 @@ int cmd_run(int argc, char **argv)
         }
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     struct progress prog;
     progress_start(&prog, traces, ntraces, a.quiet);
     struct engine_opts opts = {
         .skip = a.skip, .warmup = a.warmup, .max = a.max, .interval = a.interval,
-        .keep_going = a.keep_going, .stop = &run_stop,
+        .keep_going = a.keep_going, .stop = stop_on_signals(),
         .on_progress = show_progress, .progress_ctx = &prog,
         .on_interval = iw ? write_interval : NULL, .interval_ctx = iw,
     };

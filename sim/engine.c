@@ -245,13 +245,12 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     if (config_get_bool(cfg, "system", "coherence", &hp.coherence, err))
         goto fail;
     int l1i_on, l1d_on;
-    uint64_t dram_latency, dram_size, page_size;
+    uint64_t dram_latency, page_size;
     if (cache_params_from_config(cfg, "l1i", &hp.l1i, &l1i_on, seed, err) ||
         cache_params_from_config(cfg, "l1d", &hp.l1d, &l1d_on, seed, err) ||
         cache_params_from_config(cfg, "l2", &hp.l2, &hp.l2_enabled, seed, err) ||
         cache_params_from_config(cfg, "llc", &hp.llc, &hp.llc_enabled, seed, err) ||
         config_get_u64(cfg, "dram", "latency", &dram_latency, err) ||
-        config_get_u64(cfg, "dram", "size", &dram_size, err) ||
         config_get_u64(cfg, "mmu", "page_size", &page_size, err) ||
         config_get_bool(cfg, "mmu", "translate", &e->translate, err))
         goto fail;
@@ -284,7 +283,6 @@ engine *engine_create(const sim_config *cfg, uint64_t seed, stats_registry *reg,
     if (dram_from_config(e, cfg, hp.llc_enabled ? hp.llc.line : hp.l2_enabled ? hp.l2.line : hp.l1d.line,
                          reg, err))
         goto fail;
-    (void)dram_size;
     if (e->translate) {
         e->xl = xlate_create(cfg, e->ncpus, e->caches, seed, reg, err);
         if (!e->xl)

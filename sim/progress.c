@@ -1,6 +1,7 @@
 #include "sim/progress.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 double seconds_between(const struct timespec *a, const struct timespec *b)
@@ -51,4 +52,23 @@ double progress_finish(struct progress *p)
     if (p->enabled)
         fprintf(stderr, "\r%*s\r", 100, "");
     return seconds_between(&p->start, &end);
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+volatile sig_atomic_t *stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &stop_requested;
 }
