@@ -67,6 +67,27 @@ static uint64_t consumed_raw(const cio_reader *c)
     return c->raw_read - (c->in_len - c->in_pos);
 }
 
+/* One read(2) of the raw file into dst: the bytes are hashed and counted. Returns the count, 0 at
+ * the end of the file (raw_eof set), -1 on error. */
+static long long raw_read(cio_reader *c, unsigned char *dst, size_t cap, mm_err *err)
+{
+    for (;;) {
+        ssize_t n = read(c->fd, dst, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return mm_errf(err, "%s: read error: %s", c->path, strerror(errno));
+        if (n == 0) {
+            c->raw_eof = 1;
+            return 0;
+        }
+        if (c->hash_state)
+            XXH3_128bits_update(c->hash_state, dst, (size_t)n);
+        c->raw_read += (uint64_t)n;
+        return n;
+    }
+}
+
 /* Reads more raw bytes into the input buffer. 0 on success (possibly setting raw_eof), -1 on error. */
 static int raw_fill(cio_reader *c, mm_err *err)
 {
@@ -77,21 +98,11 @@ static int raw_fill(cio_reader *c, mm_err *err)
         c->in_len -= c->in_pos;
         c->in_pos = 0;
     }
-    while (c->in_len < RAW_BUF) {
-        ssize_t n = read(c->fd, c->in + c->in_len, RAW_BUF - c->in_len);
-        if (n < 0 && errno == EINTR)
-            continue;
+    if (c->in_len < RAW_BUF) {
+        long long n = raw_read(c, c->in + c->in_len, RAW_BUF - c->in_len, err);
         if (n < 0)
-            return mm_errf(err, "%s: read error: %s", c->path, strerror(errno));
-        if (n == 0) {
-            c->raw_eof = 1;
-            break;
-        }
-        if (c->hash_state)
-            XXH3_128bits_update(c->hash_state, c->in + c->in_len, (size_t)n);
+            return -1;
         c->in_len += (size_t)n;
-        c->raw_read += (uint64_t)n;
-        break;
     }
     return 0;
 }
@@ -122,22 +133,7 @@ static long long produce(cio_reader *c, unsigned char *dst, size_t cap, mm_err *
             c->in_pos += n;
             return (long long)n;
         }
-        while (!c->raw_eof) {
-            ssize_t n = read(c->fd, dst, cap);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                return mm_errf(err, "%s: read error: %s", c->path, strerror(errno));
-            if (n == 0) {
-                c->raw_eof = 1;
-                break;
-            }
-            if (c->hash_state)
-                XXH3_128bits_update(c->hash_state, dst, (size_t)n);
-            c->raw_read += (uint64_t)n;
-            return n;
-        }
-        return 0;
+        return c->raw_eof ? 0 : raw_read(c, dst, cap, err);
 
     case TRACE_COMP_GZIP:
         for (;;) {
